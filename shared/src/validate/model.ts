@@ -1,0 +1,158 @@
+import type { Plan } from '../plan/v1/plan';
+import type { DiskT, PartitionT, LogicalPartitionT } from '../plan/v1/disk';
+import type { RaidT } from '../plan/v1/raid';
+import type { VolumeGroupT, LogicalVolumeT } from '../plan/v1/lvm';
+import type { FilesystemT } from '../plan/v1/filesystem';
+import type { ImageT } from '../plan/v1/image';
+import type { Path } from './report';
+
+/** Every object of a plan, indexed by id, with what it is and where it is. */
+export type PlanNode =
+  | { kind: 'disk'; id: string; path: Path; obj: DiskT }
+  | { kind: 'partition'; id: string; path: Path; obj: PartitionT | LogicalPartitionT; disk: string; role: 'primary' | 'extended' | 'logical' }
+  | { kind: 'raid'; id: string; path: Path; obj: RaidT }
+  | { kind: 'vg'; id: string; path: Path; obj: VolumeGroupT }
+  | { kind: 'lv'; id: string; path: Path; obj: LogicalVolumeT; vg: string }
+  | { kind: 'filesystem'; id: string; path: Path; obj: FilesystemT }
+  | { kind: 'image'; id: string; path: Path; obj: ImageT };
+
+export type NodeKind = PlanNode['kind'];
+
+export type UseRole = 'member' | 'spare' | 'pv' | 'filesystem' | 'partitioned' | 'whole-disk image';
+
+export interface Use {
+  readonly by: string;
+  readonly role: UseRole;
+  readonly path: Path;
+}
+
+export interface PlanModel {
+  readonly plan: Plan;
+  readonly nodes: ReadonlyMap<string, PlanNode>;
+  /** Ids that appear more than once, with every place they appear. */
+  readonly duplicates: ReadonlyMap<string, Path[]>;
+  readonly filesystemOn: ReadonlyMap<string, FilesystemT>;
+}
+
+export function buildModel(plan: Plan): PlanModel {
+  const nodes = new Map<string, PlanNode>();
+  const duplicates = new Map<string, Path[]>();
+  const put = (n: PlanNode): void => {
+    const prior = nodes.get(n.id);
+    if (prior) {
+      const list = duplicates.get(n.id) ?? [prior.path];
+      list.push(n.path);
+      duplicates.set(n.id, list);
+      return;
+    }
+    nodes.set(n.id, n);
+  };
+  plan.disks.forEach((d, i) => {
+    put({ kind: 'disk', id: d.id, path: ['disks', i], obj: d });
+    (d.partitions ?? []).forEach((p, j) => {
+      const path: Path = ['disks', i, 'partitions', j];
+      put({ kind: 'partition', id: p.id, path, obj: p, disk: d.id, role: p.kind === 'extended' ? 'extended' : 'primary' });
+      (p.logical ?? []).forEach((l, k) =>
+        put({ kind: 'partition', id: l.id, path: [...path, 'logical', k], obj: l, disk: d.id, role: 'logical' }),
+      );
+    });
+  });
+  (plan.raids ?? []).forEach((r, i) => put({ kind: 'raid', id: r.id, path: ['raids', i], obj: r }));
+  (plan.volume_groups ?? []).forEach((vg, i) => {
+    put({ kind: 'vg', id: vg.id, path: ['volume_groups', i], obj: vg });
+    (vg.logical_volumes ?? []).forEach((lv, j) =>
+      put({ kind: 'lv', id: lv.id, path: ['volume_groups', i, 'logical_volumes', j], obj: lv, vg: vg.id }),
+    );
+  });
+  (plan.filesystems ?? []).forEach((f, i) => put({ kind: 'filesystem', id: f.id, path: ['filesystems', i], obj: f }));
+  (plan.images ?? []).forEach((im, i) => put({ kind: 'image', id: im.id, path: ['images', i], obj: im }));
+  const filesystemOn = new Map<string, FilesystemT>();
+  for (const f of plan.filesystems ?? []) if (!filesystemOn.has(f.device)) filesystemOn.set(f.device, f);
+  return { plan, nodes, duplicates, filesystemOn };
+}
+
+/** A node that is a block device something can be put on. */
+export function isBlockDevice(n: PlanNode | undefined): boolean {
+  if (!n) return false;
+  if (n.kind === 'disk') return (n.obj.table ?? 'gpt') === 'none';
+  if (n.kind === 'partition') return n.role !== 'extended';
+  if (n.kind === 'raid') return true;
+  if (n.kind === 'lv') return (n.obj.type ?? 'linear') !== 'thin-pool';
+  return false;
+}
+
+export function describeNode(n: PlanNode): string {
+  switch (n.kind) {
+    case 'lv':
+      return n.obj.type === 'thin-pool' ? `thin pool "${n.id}"` : `logical volume "${n.id}"`;
+    case 'vg':
+      return `volume group "${n.id}"`;
+    case 'partition':
+      return `${n.role === 'extended' ? 'extended partition' : 'partition'} "${n.id}"`;
+    default:
+      return `${n.kind} "${n.id}"`;
+  }
+}
+
+/** The disks a device ultimately lives on (through partitions, arrays and volume groups). */
+export function disksUnder(model: PlanModel, id: string, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>();
+  if (seen.has(id)) return out;
+  seen.add(id);
+  const n = model.nodes.get(id);
+  if (!n) return out;
+  const add = (ids: readonly string[]): void => ids.forEach((x) => disksUnder(model, x, seen).forEach((d) => out.add(d)));
+  switch (n.kind) {
+    case 'disk':
+      out.add(n.id);
+      break;
+    case 'partition':
+      out.add(n.disk);
+      break;
+    case 'raid':
+      add([...n.obj.members, ...(n.obj.spares ?? [])]);
+      break;
+    case 'vg':
+      add(n.obj.pvs);
+      break;
+    case 'lv':
+      add([n.vg]);
+      break;
+    case 'filesystem':
+      add([n.obj.device]);
+      break;
+    case 'image':
+      break;
+  }
+  return out;
+}
+
+/** Ids below a device (itself included): what it is built from, down to disks. */
+export function ancestry(model: PlanModel, id: string, seen = new Set<string>()): string[] {
+  if (seen.has(id)) return [];
+  seen.add(id);
+  const n = model.nodes.get(id);
+  if (!n) return [];
+  const out = [id];
+  const more = (ids: readonly string[]): void => ids.forEach((x) => out.push(...ancestry(model, x, seen)));
+  switch (n.kind) {
+    case 'partition':
+      more([n.disk]);
+      break;
+    case 'raid':
+      more([...n.obj.members, ...(n.obj.spares ?? [])]);
+      break;
+    case 'vg':
+      more(n.obj.pvs);
+      break;
+    case 'lv':
+      more([n.vg, ...(n.obj.pool ? [n.obj.pool] : [])]);
+      break;
+    case 'filesystem':
+      more([n.obj.device]);
+      break;
+    default:
+      break;
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+import { gunzipSync } from 'node:zlib';
+import { formatBytes, MiB, parseSize } from '../../size/units';
+import type { RuleContext } from './context';
+
+export const CONFIGDRIVE_MAX = 64n * MiB;
+export const CONFIGDRIVE_DEFAULT = 64n * MiB;
+
+export function configdriveBytes(size: number | string | undefined): bigint {
+  const s = size === undefined ? undefined : parseSize(size);
+  return s?.kind === 'bytes' ? s.bytes : CONFIGDRIVE_DEFAULT;
+}
+
+const BASE64_RE = /^[A-Za-z0-9+/\s]+={0,2}\s*$/;
+
+/** Decodes Ironic's string form: base64 of a gzip-compressed ISO. Returns undefined when it is not one. */
+export function decodeConfigdriveString(text: string): Buffer | undefined {
+  if (!BASE64_RE.test(text)) return undefined;
+  const raw = Buffer.from(text, 'base64');
+  if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return undefined;
+  try {
+    return gunzipSync(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+export function checkConfigdrive(ctx: RuleContext): void {
+  const { plan, model, rb } = ctx;
+  const cd = plan.configdrive;
+  if (!cd) return;
+  const bytes = configdriveBytes(cd.size);
+  if (bytes > CONFIGDRIVE_MAX) rb.add('configdrive.too_large', ['configdrive', 'size'], `${formatBytes(bytes)} is over the 64 MiB limit`);
+  if (bytes === 0n) rb.add('size.zero', ['configdrive', 'size'], 'a config drive needs space');
+  const disk = model.nodes.get(cd.disk);
+  if (disk?.kind === 'disk' && (disk.obj.table ?? 'gpt') === 'none') {
+    const wholeDisk = (plan.images ?? []).some((im) => im.target.disk === cd.disk);
+    if (!wholeDisk) rb.add('configdrive.target_invalid', ['configdrive', 'disk'], `disk "${cd.disk}" has no partition table and receives no whole-disk image, so there is nowhere to put a config drive partition`);
+  }
+  if (typeof cd.source === 'string') {
+    const s = cd.source.trim();
+    if (/^https?:\/\//i.test(s)) return;
+    if (!decodeConfigdriveString(s)) rb.add('configdrive.invalid_encoding', ['configdrive', 'source'], 'the string is neither an http(s) URL nor base64 of a gzip-compressed ISO 9660 image');
+  }
+}

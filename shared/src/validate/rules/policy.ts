@@ -1,0 +1,45 @@
+import type { Plan } from '../../plan/v1/plan';
+import { ancestry, type PlanModel } from '../model';
+import type { Path } from '../report';
+import type { RuleContext } from './context';
+
+export function dataPolicy(plan: Plan): 'clean' | 'verify' {
+  return plan.policy?.data ?? 'clean';
+}
+
+/** Whether the data of a filesystem (or anything on a device) must survive: its own keep or a kept ancestor. */
+export function isKept(model: PlanModel, id: string): boolean {
+  return ancestry(model, id).some((a) => {
+    const n = model.nodes.get(a);
+    return n !== undefined && 'keep' in n.obj && n.obj.keep === true;
+  });
+}
+
+export function checkPolicy(ctx: RuleContext): void {
+  const { plan, model, rb } = ctx;
+  const policy = dataPolicy(plan);
+  for (const node of model.nodes.values()) {
+    if (!('keep' in node.obj) || node.obj.keep === undefined) continue;
+    const keep = node.obj.keep;
+    const path: Path = [...node.path, 'keep'];
+    if (keep && policy === 'clean') {
+      rb.add('policy.keep_requires_verify', path, `"${node.id}" is marked keep, but policy.data "clean" recreates everything named; set policy.data to "verify"`);
+    }
+    if (!keep && node.kind === 'filesystem' && isKept(model, node.obj.device)) {
+      rb.add('policy.keep_conflict', path, `"${node.id}" says keep: false but it lives on kept data; it cannot be recreated without destroying it`);
+    }
+  }
+  if (policy === 'verify') {
+    if (plan.policy?.wipe !== undefined && plan.policy.wipe !== 'none') {
+      rb.add('policy.wipe_with_verify', ['policy', 'wipe'], `policy.data "verify" keeps the layout; wipe "${plan.policy.wipe}" would destroy it`);
+    }
+    plan.disks.forEach((d, i) => {
+      if (d.wipe !== undefined && d.wipe !== 'none') rb.add('policy.wipe_with_verify', ['disks', i, 'wipe'], `policy.data "verify" keeps the layout; wipe "${d.wipe}" would destroy it`);
+    });
+  }
+  (plan.filesystems ?? []).forEach((f, i) => {
+    if (!isKept(model, f.id)) return;
+    const opts = (['label', 'uuid', 'mkfs_options'] as const).filter((k) => f[k] !== undefined);
+    if (opts.length) rb.add('fs.option_on_kept', ['filesystems', i, opts[0]!], `"${f.id}" is kept, so ${opts.join(', ')} will not be applied`);
+  });
+}
