@@ -1,1 +1,3 @@
-export {};
+export * from './common';
+export { convertNailgun } from './nailgun';
+export { convertBareon } from './bareon';

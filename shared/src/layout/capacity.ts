@@ -139,15 +139,23 @@ export function computeCapacity(
       rb.add('size.does_not_fit', ['volume_groups', i, 'logical_volumes'], `logical volumes of "${vg.id}" need ${formatBytes(used * extent)} but it has ${formatBytes(total * extent)} (${total} extents of ${formatBytes(extent)})`);
     }
     for (const [id, ext] of lvExtents) sizes.set(id, ext * extent);
-    // Thin volumes: virtual sizes relative to their pool.
+    // Thin volumes: virtual sizes relative to their pool; more than the pool is allowed but risky.
+    const virtualByPool = new Map<string, bigint>();
     lvs.forEach((lv, j) => {
       if (lv.type !== 'thin' || !lv.pool) return;
       const spec = parseSize(lv.size);
       const pool = lvExtents.get(lv.pool);
       if (!spec || spec.kind === 'remaining') return;
-      if (spec.kind === 'bytes') sizes.set(lv.id, ceilDiv(spec.bytes, extent) * extent);
-      else if (pool !== undefined) sizes.set(lv.id, percentOf(pool, spec.micro) * extent);
-      void j;
+      let bytes: bigint | undefined;
+      if (spec.kind === 'bytes') bytes = ceilDiv(spec.bytes, extent) * extent;
+      else if (pool !== undefined) bytes = percentOf(pool, spec.micro) * extent;
+      if (bytes === undefined) return;
+      sizes.set(lv.id, bytes);
+      const total = (virtualByPool.get(lv.pool) ?? 0n) + bytes;
+      virtualByPool.set(lv.pool, total);
+      if (pool !== undefined && total > pool * extent) {
+        rb.add('lvm.thin_overcommit', ['volume_groups', i, 'logical_volumes', j, 'size'], `thin volumes of pool "${lv.pool}" reach ${formatBytes(total)}, more than its ${formatBytes(pool * extent)}`);
+      }
     });
     vgs.set(vg.id, { extent, totalExtents: total, lvExtents });
   });

@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { AnvilError } from '@anvil/shared';
+import { registerPlanCommands, type Io } from './plan-commands';
+
+const defaultIo: Io = {
+  out: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+  err: (text) => void process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
+};
+
+/** The `anvil` command. Exit codes: 0 success/valid, 1 invalid plan or failure, 2 usage error. */
+export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+  let exit = 0;
+  const program = new Command('anvil')
+    .description('Anvil: advanced bare-metal provisioning for OpenStack Ironic')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError(false);
+  registerPlanCommands(program, io, (code) => {
+    exit = code;
+  });
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) sub.exitOverride();
+  }
+  try {
+    await program.parseAsync([...argv]);
+    return exit;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      return 2;
+    }
+    if (err instanceof AnvilError) {
+      io.err(`anvil: ${err.message} [${err.code}]`);
+      return err.code.startsWith('cli.') ? 2 : 1;
+    }
+    throw err;
+  }
+}
