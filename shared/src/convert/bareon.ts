@@ -100,7 +100,7 @@ export function convertBareon(input: unknown): Conversion {
   src.partitions.forEach((space, i) => {
     if (space.type !== 'disk') return;
     const sp = `/partitions/${i}`;
-    const id = makeId(space.name ?? space.id.value, taken, 'disk');
+    const id = makeId(space.name ?? space.id.value.replace(/^(\/dev\/)?disk\/by-(path|id)\//, ''), taken, 'disk');
     diskIds.push(id);
     const select =
       space.id.type === 'name' ? { name: space.id.value } : space.id.type === 'path' ? { by_path: space.id.value.replace(/^(\/dev\/)?disk\/by-path\//, '') } : { hctl: space.id.value };
