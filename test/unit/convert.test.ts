@@ -10,7 +10,7 @@ type AnyPlan = {
   disks: Array<{ id: string; select: Record<string, unknown>; partitions: Array<{ id: string; size: string; type?: string }> }>;
   raids?: Array<{ id: string; level: number; members: string[] }>;
   volume_groups?: Array<{ name: string; pvs: string[]; pv_metadata_size?: string; logical_volumes: Array<{ name: string; size: string }> }>;
-  filesystems?: Array<{ id: string; device: string; type: string; mount?: { path: string; options?: string[] }; label?: string }>;
+  filesystems?: Array<{ id: string; device: string; type: string; mount?: { path: string; options?: string[] }; label?: string; keep?: boolean }>;
   images?: Array<{ source: { url?: string }; compression?: string; format: string; target: { device: string } }>;
   bootloader?: { firmware: string; targets: string[]; kernel_params?: string[] };
 };
@@ -68,9 +68,9 @@ describe('convert --from nailgun', () => {
   it('maps keep_data to the verify policy', () => {
     const src = fixture('nailgun-provision.json') as { ks_meta: { pm_data: { ks_spaces: Array<{ volumes: Array<Record<string, unknown>> }> } } };
     src.ks_meta.pm_data.ks_spaces[0]!.volumes[3]!.keep_data = true;
-    const out = convertNailgun(src).plan as unknown as AnyPlan & { filesystems: Array<{ keep?: boolean; mount?: { path: string } }> };
+    const out = convertNailgun(src).plan as unknown as AnyPlan;
     expect(out.policy).toEqual({ data: 'verify' });
-    expect(out.filesystems.find((f) => f.mount?.path === '/srv')!.keep).toBe(true);
+    expect(out.filesystems!.find((f) => f.mount?.path === "/srv")!.keep).toBe(true);
   });
 });
 

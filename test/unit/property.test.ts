@@ -32,7 +32,7 @@ function mutate(doc: unknown, path: Path, op: 'delete' | 'replace' | 'duplicate'
   const last = path[path.length - 1]!;
   if (op === 'delete') {
     if (Array.isArray(node)) node.splice(Number(last), 1);
-    else delete node[last];
+    else Reflect.deleteProperty(node, last);
   } else if (op === 'replace') node[last] = replacement;
   else if (Array.isArray(node)) node.splice(Number(last), 0, structuredClone(node[Number(last)]));
   else node[`${String(last)}_copy`] = structuredClone(node[last]);

@@ -76,7 +76,7 @@ function removeKeys(data: unknown, path: PropertyKey[], keys: readonly string[])
     if (node === null || typeof node !== 'object') return;
     node = (node as Record<PropertyKey, unknown>)[seg];
   }
-  if (node && typeof node === 'object') for (const k of keys) delete (node as Record<string, unknown>)[k];
+  if (node && typeof node === 'object') for (const k of keys) Reflect.deleteProperty(node, k);
 }
 
 /**
@@ -93,7 +93,7 @@ export function checkSchema(data: unknown, rb: ReportBuilder): Plan | undefined 
     rb.add('plan.unsupported_version', ['version'], `plan version ${JSON.stringify(version)} is not supported; this Anvil reads version ${PLAN_VERSION}`);
     return undefined;
   }
-  let current: unknown = structuredClone(data);
+  const current: unknown = structuredClone(data);
   for (let pass = 0; pass < 8; pass++) {
     const result = PlanV1.safeParse(current, { reportInput: true });
     if (result.success) return result.data;

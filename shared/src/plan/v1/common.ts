@@ -11,7 +11,8 @@ export const Id = z
       ctx.addIssue({ code: 'custom', message: `"${v}" is not a valid id`, params: { anvil: 'schema.invalid_id' } });
     }
   })
-  .describe('Unique id of this object within the plan: a letter, then letters, digits, `_`, `-`, `.` (at most 64).');
+  .describe('Unique id of this object within the plan: a letter, then letters, digits, `_`, `-`, `.` (at most 64).')
+  .meta({ pattern: ID_RE.source });
 
 export const Ref = z.string().min(1).describe('The `id` of another object of the plan.');
 
@@ -30,7 +31,8 @@ function sizeField(description: string, allowRelative: boolean) {
         });
       }
     })
-    .describe(description);
+    .describe(description)
+    .meta({ examples: allowRelative ? ['512MiB', '20GB', 4096, '25%', 'remaining'] : ['1MiB', 4096] });
 }
 
 export const Size = sizeField(

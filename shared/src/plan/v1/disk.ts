@@ -70,7 +70,7 @@ export const Disk = z
     table: z.enum(['gpt', 'msdos', 'none']).optional().describe('Partition table; `none` uses the whole disk. Default `gpt`.'),
     alignment: FixedSize.optional().describe('Partition start alignment. Default 1 MiB.'),
     wipe: WipeMode.optional().describe('How to wipe this disk before partitioning; overrides `policy.wipe`.'),
-    partitions: z.array(Partition).optional(),
+    partitions: z.array(Partition).optional().describe('Partitions in disk order. Starts are aligned; at most one may be `remaining`.'),
   })
   .describe('A disk the plan takes over. Only disks listed here are ever touched.');
 

@@ -19,7 +19,7 @@ export const VolumeGroup = z
     pvs: z.array(Ref).min(1).describe('Physical volumes: partitions, arrays or whole disks.'),
     extent_size: FixedSize.optional().describe('Physical extent size. Default 4 MiB.'),
     pv_metadata_size: FixedSize.optional().describe('Metadata area per PV (pvcreate --metadatasize). Default: lvm’s (data starts at 1 MiB).'),
-    logical_volumes: z.array(LogicalVolume).optional(),
+    logical_volumes: z.array(LogicalVolume).optional().describe('Logical volumes: linear, thin pools and thin volumes.'),
     keep: Keep.optional(),
   })
   .describe('An LVM volume group.');
