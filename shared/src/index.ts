@@ -1,4 +1,5 @@
 export * from './errors/anvil-error';
+export * from './log';
 export * from './size/units';
 export * from './plan';
 export * from './inventory/schema';

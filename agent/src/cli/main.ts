@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { AnvilError } from '@anvil/shared';
 import { registerPlanCommands, type Io } from './plan-commands';
+import { registerProvisionCommand } from './provision-command';
 
 const defaultIo: Io = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
@@ -15,9 +16,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError(false);
-  registerPlanCommands(program, io, (code) => {
+  const setExit = (code: number): void => {
     exit = code;
-  });
+  };
+  registerPlanCommands(program, io, setExit);
+  registerProvisionCommand(program, io, setExit);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

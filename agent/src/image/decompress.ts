@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { AnvilError } from '@anvil/shared';
+
+export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'none';
+
+/** Compression from magic bytes, never from names or Content-Type. */
+export function sniffCompression(head: Buffer): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  return 'none';
+}
+
+export function isQcow2(head: Buffer): boolean {
+  return head.length >= 4 && head.readUInt32BE(0) === 0x514649fb;
+}
+
+const TOOLS: Record<Exclude<Compression, 'gzip' | 'none'>, string[]> = {
+  xz: ['xz', '--decompress', '--stdout', '--threads=0'],
+  zstd: ['zstd', '--decompress', '--stdout', '--quiet'],
+  bzip2: ['bzip2', '--decompress', '--stdout'],
+};
+
+/** A decompressing stream: zlib for gzip (in process), the real xz, zstd and bzip2 tools otherwise. */
+export function decompress(input: AsyncIterable<Buffer>, kind: Compression): AsyncIterable<Buffer> {
+  if (kind === 'none') return input;
+  const source = Readable.from(input, { objectMode: false, highWaterMark: 4 << 20 });
+  if (kind === 'gzip') {
+    const gunzip = createGunzip({ chunkSize: 1 << 20 });
+    source.on('error', (e) => gunzip.destroy(e));
+    source.pipe(gunzip);
+    return gunzip;
+  }
+  const argv = TOOLS[kind];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  source.on('error', (e) => child.stdout.destroy(e));
+  child.stdin.on('error', () => undefined);
+  source.pipe(child.stdin);
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return (async function* () {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) yield chunk;
+    const code = await exited;
+    if (code !== 0) throw new AnvilError('image.decompress_failed', `${argv[0]} could not decompress the image: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);
+  })();
+}

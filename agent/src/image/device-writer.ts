@@ -1,0 +1,80 @@
+import { open } from 'node:fs/promises';
+import { AnvilError } from '@anvil/shared';
+
+export const WITHHOLD_BYTES = 1 << 20;
+const BLOCK = 4 << 20;
+
+export interface DeviceWriteResult {
+  readonly bytesWritten: number;
+}
+
+/**
+ * Writes a stream onto a device (or file) at offset 0, holding back the first MiB. `commit` runs after
+ * the stream ends and decides whether the held-back head is written: an image whose checksum fails is
+ * never made bootable, and its tail (where a GPT backup header would be) is zeroed.
+ */
+export async function writeToDevice(
+  stream: AsyncIterable<Buffer>,
+  device: string,
+  options: { limit?: number; commit: () => void; onBytes?: (written: number) => void },
+): Promise<DeviceWriteResult> {
+  const fh = await open(device, 'r+');
+  const head = Buffer.alloc(WITHHOLD_BYTES);
+  let headLen = 0;
+  let pos = 0;
+  const buf = Buffer.allocUnsafe(BLOCK);
+  let bufLen = 0;
+  let bufPos = 0;
+  const flush = async (): Promise<void> => {
+    let off = 0;
+    while (off < bufLen) {
+      const { bytesWritten } = await fh.write(buf, off, bufLen - off, bufPos + off);
+      off += bytesWritten;
+    }
+    bufLen = 0;
+  };
+  try {
+    for await (const chunk of stream) {
+      let c = chunk;
+      if (options.limit !== undefined && pos + c.length > options.limit) {
+        throw new AnvilError('image.too_large', `the image is larger than ${device} (${options.limit} bytes)`);
+      }
+      if (headLen < WITHHOLD_BYTES) {
+        const take = Math.min(WITHHOLD_BYTES - headLen, c.length);
+        c.copy(head, headLen, 0, take);
+        headLen += take;
+        pos += take;
+        c = c.subarray(take);
+        if (c.length === 0) continue;
+      }
+      if (bufLen === 0) bufPos = pos;
+      while (c.length > 0) {
+        const take = Math.min(BLOCK - bufLen, c.length);
+        c.copy(buf, bufLen, 0, take);
+        bufLen += take;
+        pos += take;
+        c = c.subarray(take);
+        if (bufLen === BLOCK) {
+          await flush();
+          bufPos = pos;
+        }
+      }
+      options.onBytes?.(pos);
+    }
+    await flush();
+    await fh.sync();
+    options.commit(); // throws when the checksum does not match
+    let off = 0;
+    while (off < headLen) off += (await fh.write(head, off, headLen - off, off)).bytesWritten;
+    await fh.sync();
+    return { bytesWritten: pos };
+  } catch (err) {
+    // Nothing bootable may remain: the head was never written; zero the last MiB written too.
+    const tailStart = Math.max(WITHHOLD_BYTES, pos - WITHHOLD_BYTES);
+    if (pos > tailStart) await fh.write(Buffer.alloc(pos - tailStart), 0, pos - tailStart, tailStart).catch(() => undefined);
+    await fh.sync().catch(() => undefined);
+    throw err;
+  } finally {
+    await fh.close();
+  }
+}

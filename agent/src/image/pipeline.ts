@@ -1,0 +1,166 @@
+import { createHash, type Hash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { AnvilError, parseChecksum, type ImageT, type Logger } from '@anvil/shared';
+import type { Runner } from '../execute/runner';
+import { decompress, isQcow2, sniffCompression, type Compression } from './decompress';
+import { writeToDevice } from './device-writer';
+import { openSource, type OpenedSource } from './sources';
+
+export interface ImageProgress {
+  readonly bytes: number;
+  readonly total?: number;
+}
+
+export interface StreamResult {
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly compression: Compression;
+  readonly digest?: string;
+}
+
+export interface ImageDeps {
+  readonly log: Logger;
+  readonly runner: Runner;
+  readonly onProgress?: (p: ImageProgress) => void;
+}
+
+interface Tapped {
+  readonly stream: AsyncIterable<Buffer>;
+  readonly state: { bytes: number; done: boolean; hash: Hash | undefined };
+}
+
+/** Counts and hashes the bytes as they arrive (the checksum is of the file as served). */
+function tap(src: OpenedSource, algorithm: string | undefined, onProgress: ImageDeps['onProgress']): Tapped {
+  const state = { bytes: 0, done: false, hash: algorithm ? createHash(algorithm) : undefined };
+  let lastReport = 0;
+  const stream = (async function* () {
+    for await (const chunk of src.bytes) {
+      state.hash?.update(chunk);
+      state.bytes += chunk.length;
+      const now = Date.now();
+      if (onProgress && now - lastReport >= 250) {
+        lastReport = now;
+        onProgress({ bytes: state.bytes, ...(src.total !== undefined ? { total: src.total } : {}) });
+      }
+      yield chunk;
+    }
+    state.done = true;
+    onProgress?.({ bytes: state.bytes, ...(src.total !== undefined ? { total: src.total } : {}) });
+  })();
+  return { stream, state };
+}
+
+/** Reads the first bytes without losing them. */
+async function peek(stream: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+  const it = stream[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  let len = 0;
+  while (len < n) {
+    const r = await it.next();
+    if (r.done) break;
+    parts.push(r.value);
+    len += r.value.length;
+  }
+  const head = Buffer.concat(parts);
+  const rest = (async function* () {
+    if (head.length) yield head;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  })();
+  return { head, rest };
+}
+
+function verifier(image: ImageT, state: Tapped['state']): () => string | undefined {
+  const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
+  return () => {
+    if (!state.done) throw new AnvilError('image.short_read', 'the image stream ended before the source did');
+    if (!checksum || !state.hash) return undefined;
+    const digest = state.hash.digest('hex');
+    if (digest !== checksum.value) {
+      throw new AnvilError('image.checksum_mismatch', `${checksum.algorithm} of the image is ${digest}, the plan expects ${checksum.value}`, { expected: checksum.value, actual: digest });
+    }
+    return digest;
+  };
+}
+
+/**
+ * One stream from source to device: download (resuming) → hash → sniff → decompress → device, with the
+ * first MiB written only once the checksum matches. Raw, whole-disk and filesystem images take this path.
+ */
+export async function streamImageToDevice(image: ImageT, device: string, deps: ImageDeps, limit?: number): Promise<StreamResult> {
+  const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
+  const src = await openSource(image.source, deps.log);
+  const tapped = tap(src, checksum?.algorithm, deps.onProgress);
+  const { head, rest } = await peek(tapped.stream, 8);
+  const compression: Compression = image.compression && image.compression !== 'auto' ? image.compression : sniffCompression(head);
+  let digest: string | undefined;
+  const verify = verifier(image, tapped.state);
+  const output = decompress(rest, compression);
+  const { head: outHead, rest: outRest } = await peek(output, 4);
+  if (isQcow2(outHead) && (image.format ?? 'raw') !== 'qcow2') {
+    throw new AnvilError('image.format_mismatch', 'the image is qcow2 but the plan says raw; set format: qcow2');
+  }
+  const res = await writeToDevice(outRest, device, {
+    ...(limit !== undefined ? { limit } : {}),
+    commit: () => {
+      digest = verify();
+    },
+  });
+  deps.log.info({ device, bytesIn: tapped.state.bytes, bytesOut: res.bytesWritten, compression }, 'image written');
+  return { bytesIn: tapped.state.bytes, bytesOut: res.bytesWritten, compression, ...(digest ? { digest } : {}) };
+}
+
+/** Hashes a source without storing it (qcow2: verified before qemu-img reads it). */
+async function hashOnly(image: ImageT, deps: ImageDeps): Promise<void> {
+  const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
+  if (!checksum) return;
+  const src = await openSource(image.source, deps.log);
+  const tapped = tap(src, checksum.algorithm, deps.onProgress);
+  for await (const chunk of tapped.stream) void chunk;
+  verifier(image, tapped.state)();
+}
+
+/**
+ * qcow2 without staging it anywhere: the checksum is verified in a first streaming pass, then qemu-img
+ * converts it onto the device, reading the source directly (HTTP range requests, or the file).
+ */
+export async function writeQcow2(image: ImageT, device: string, deps: ImageDeps): Promise<void> {
+  await hashOnly(image, deps);
+  const src = await openSource(image.source, deps.log);
+  let input: string;
+  if ('file' in src.direct) input = src.direct.file;
+  else {
+    const spec: Record<string, unknown> = { driver: src.direct.url.startsWith('https:') ? 'https' : 'http', url: src.direct.url, readahead: 4 << 20, timeout: 60 };
+    const cookie = Object.entries(src.direct.headers);
+    if (cookie.length) throw new AnvilError('image.qcow2_headers', 'qcow2 images from sources that need headers (Glance tokens) are not supported yet; convert to raw');
+    input = `json:${JSON.stringify({ file: spec })}`;
+  }
+  await deps.runner.run(['qemu-img', 'convert', '-p', '-f', 'qcow2', '-O', 'raw', '-t', 'none', '-W', input, device], { timeoutMs: 6 * 3600_000 });
+}
+
+/** A tarball extracted into the target tree, keeping owners, modes, xattrs and ACLs. */
+export async function extractTar(image: ImageT, dir: string, deps: ImageDeps): Promise<StreamResult> {
+  const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
+  const src = await openSource(image.source, deps.log);
+  const tapped = tap(src, checksum?.algorithm, deps.onProgress);
+  const { head, rest } = await peek(tapped.stream, 8);
+  const compression: Compression = image.compression && image.compression !== 'auto' ? image.compression : sniffCompression(head);
+  const verify = verifier(image, tapped.state);
+  const argv = ['tar', '--extract', '--file=-', `--directory=${dir}`, '--numeric-owner', '--same-owner', '--preserve-permissions', '--xattrs', "--xattrs-include=*", '--acls'];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let bytesOut = 0;
+  try {
+    for await (const chunk of decompress(rest, compression)) {
+      bytesOut += chunk.length;
+      if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r));
+    }
+  } finally {
+    child.stdin.end();
+  }
+  const code = await exited;
+  if (code !== 0) throw new AnvilError('image.tar_failed', `tar could not extract the image: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);
+  const digest = verify();
+  return { bytesIn: tapped.state.bytes, bytesOut, compression, ...(digest ? { digest } : {}) };
+}

@@ -1,0 +1,42 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { AnvilError, type ImageT, type Logger } from '@anvil/shared';
+import { httpBytes } from './http-source';
+
+export interface OpenedSource {
+  readonly bytes: AsyncIterable<Buffer>;
+  /** Size when known before reading (Content-Length or file size); set later for http. */
+  total?: number;
+  readonly describe: string;
+  /** A URL or path qemu-img can read directly (qcow2). */
+  readonly direct: { url: string; headers: Record<string, string> } | { file: string };
+}
+
+/** Opens an image source: http(s) with resume, a local file, or Glance's /v2/images/{id}/file with a token. */
+export async function openSource(source: ImageT['source'], log: Logger): Promise<OpenedSource> {
+  if (source.file !== undefined) {
+    const path = source.file;
+    const st = await stat(path).catch(() => {
+      throw new AnvilError('image.file_missing', `image file ${path} does not exist`);
+    });
+    return { bytes: createReadStream(path, { highWaterMark: 4 << 20 }), total: st.size, describe: `file://${path}`, direct: { file: path } };
+  }
+  let url: string;
+  const headers: Record<string, string> = { ...source.headers };
+  if (source.glance !== undefined) {
+    const endpoint = source.glance.endpoint;
+    if (!endpoint) throw new AnvilError('image.glance_endpoint_missing', 'a Glance image needs glance.endpoint (the driver-service sets it)');
+    url = `${endpoint.replace(/\/+$/, '')}/v2/images/${encodeURIComponent(source.glance.image_id)}/file`;
+    if (source.glance.token) headers['x-auth-token'] = source.glance.token;
+  } else if (source.url !== undefined) {
+    url = source.url;
+  } else {
+    throw new AnvilError('image.source_invalid', 'an image source needs url, file or glance');
+  }
+  const opened: OpenedSource = {
+    describe: url.replace(/\?.*$/, ''),
+    direct: { url, headers },
+    bytes: httpBytes(url, { headers, log, onTotal: (n) => (opened.total = n) }),
+  };
+  return opened;
+}

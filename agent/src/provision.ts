@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { AnvilError, compileValidated, renderActions, validatePlan, formatEntry, type CompiledPlan, type Logger, type ValidationResult } from '@anvil/shared';
+import { executePlan } from './execute/executor';
+import type { Runner } from './execute/runner';
+import { planHash, StateStore } from './execute/state';
+import { httpBytes } from './image/http-source';
+import { readInventory, type InventoryOptions } from './inventory/lsblk';
+import type { Reporter } from './report/events';
+
+export interface ProvisionOptions {
+  /** A path or an http(s) URL. */
+  readonly plan: string;
+  readonly dryRun?: boolean;
+  readonly resume?: boolean;
+  readonly stateFile?: string;
+  readonly targetRoot?: string;
+  readonly seed?: string;
+  readonly firmware?: 'bios' | 'uefi';
+  readonly inventory?: InventoryOptions;
+  readonly runner: Runner;
+  readonly log: Logger;
+  readonly reporter: Reporter;
+}
+
+export interface ProvisionResult {
+  readonly validation: ValidationResult;
+  readonly compiled?: CompiledPlan;
+  readonly dryRun?: string;
+}
+
+export async function loadPlanText(source: string, log: Logger): Promise<string> {
+  if (/^https?:\/\//i.test(source)) {
+    const parts: Buffer[] = [];
+    for await (const c of httpBytes(source, { log, retries: 5 })) parts.push(c);
+    return Buffer.concat(parts).toString('utf8');
+  }
+  try {
+    return await readFile(source, 'utf8');
+  } catch {
+    throw new AnvilError('provision.plan_unreadable', `cannot read the plan ${source}`);
+  }
+}
+
+export function detectFirmware(): 'bios' | 'uefi' {
+  return existsSync('/sys/firmware/efi') ? 'uefi' : 'bios';
+}
+
+/**
+ * inventory → validate → compile → execute. Nothing is touched unless the whole plan validates against
+ * this machine's disks; disks the plan does not name are never touched.
+ */
+export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
+  const text = await loadPlanText(o.plan, o.log);
+  const inventory = await readInventory(o.runner, o.inventory);
+  const validation = validatePlan(text, { inventory });
+  if (!validation.report.valid) {
+    const lines = validation.report.entries.filter((e) => e.severity === 'error').map((e) => formatEntry(e, o.plan));
+    throw new AnvilError('provision.invalid_plan', `the plan is not valid for this machine; nothing was touched:\n${lines.join('\n')}`, { entries: validation.report.entries });
+  }
+  for (const w of validation.report.entries) o.log.warn({ code: w.code, pointer: w.pointer }, w.message);
+  const compiled = compileValidated(validation, { ...(o.targetRoot ? { targetRoot: o.targetRoot } : {}), ...(o.seed ? { seed: o.seed } : {}) });
+  if (o.dryRun) return { validation, compiled, dryRun: renderActions(compiled) };
+  o.log.info({ disks: compiled.disks, untouched: compiled.untouchable, actions: compiled.actions.length }, 'provisioning');
+  const state = new StateStore(o.stateFile, planHash(compiled));
+  if (o.resume) state.load();
+  await executePlan({
+    validation,
+    compiled,
+    runner: o.runner,
+    log: o.log,
+    reporter: o.reporter,
+    state,
+    firmware: o.firmware ?? detectFirmware(),
+    resuming: Boolean(o.resume) && state.count > 0,
+  });
+  return { validation, compiled };
+}
