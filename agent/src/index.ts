@@ -1,1 +1,8 @@
 export { main } from './cli/main';
+export { provision, type ProvisionOptions, type ProvisionResult } from './provision';
+export { SystemRunner, type Runner, type ExecResult } from './execute/runner';
+export { readInventory } from './inventory/lsblk';
+export { planTeardown, baseDisks, type TeardownStep } from './teardown/plan';
+export type { BlockNode, BlockTree } from './teardown/tree';
+export { sniffCompression } from './image/decompress';
+export type { ProgressEvent, Reporter } from './report/events';

@@ -37,7 +37,7 @@ export async function verifyConfigdrive(device: string, expectedMeta: string | u
   try {
     const out = join(work, 'meta_data.json');
     if (isIso9660(head)) {
-      await runner.run(['xorriso', '-osirrox', 'on', '-indev', device, '-extract', '/openstack/latest/meta_data.json', out]);
+      await runner.run(['xorriso', '-osirrox', 'on', '-indev', `stdio:${device}`, '-extract', '/openstack/latest/meta_data.json', out]);
     } else {
       await runner.run(['mcopy', '-i', device, '::openstack/latest/meta_data.json', out]);
     }

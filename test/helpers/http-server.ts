@@ -1,0 +1,81 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Fault {
+  /** Drop the connection after this many bytes of the body, this many times. */
+  dropAfter?: number;
+  drops?: number;
+  /** Serve fewer bytes than Content-Length says, every time. */
+  truncateTo?: number;
+  /** Bytes per second (bounded: tests keep images small). */
+  rateBps?: number;
+}
+
+export interface Hit {
+  path: string;
+  range?: string;
+}
+
+/** A loopback HTTP file server with Range support and injected faults, for image tests. */
+export class FileServer {
+  readonly hits: Hit[] = [];
+  private readonly files = new Map<string, { file: string; fault?: Fault }>();
+  private server: Server | undefined;
+  private base = '';
+
+  add(path: string, file: string, fault?: Fault): string {
+    this.files.set(path, { file, ...(fault ? { fault } : {}) });
+    return `${this.base}${path}`;
+  }
+
+  url(path: string): string {
+    return `${this.base}${path}`;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const entry = this.files.get(req.url ?? '');
+      this.hits.push({ path: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}) });
+      if (!entry) {
+        res.writeHead(404).end();
+        return;
+      }
+      const size = statSync(entry.file).size;
+      let start = 0;
+      const m = /bytes=(\d+)-/.exec(req.headers.range ?? '');
+      if (m) start = Number(m[1]);
+      const headers: Record<string, string | number> = { 'content-length': size - start, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+      if (m) headers['content-range'] = `bytes ${start}-${size - 1}/${size}`;
+      res.writeHead(m ? 206 : 200, headers);
+      const f = entry.fault;
+      let end = size - 1;
+      let drop = false;
+      if (f?.truncateTo !== undefined) end = Math.min(end, f.truncateTo - 1);
+      if (f?.dropAfter !== undefined && (f.drops ?? 1) > 0 && start < f.dropAfter) {
+        end = Math.min(end, f.dropAfter - 1);
+        f.drops = (f.drops ?? 1) - 1;
+        drop = true;
+      }
+      const stream = createReadStream(entry.file, { start, end, highWaterMark: 64 * 1024 });
+      if (f?.rateBps) {
+        stream.on('data', () => {
+          stream.pause();
+          setTimeout(() => stream.resume(), (64 * 1024 * 1000) / f.rateBps!);
+        });
+      }
+      stream.pipe(res, { end: false });
+      stream.on('end', () => {
+        if (drop || f?.truncateTo !== undefined) res.socket?.destroy();
+        else res.end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
