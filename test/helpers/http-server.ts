@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Fault {
-  /** Drop the connection after this many bytes of the body, this many times. */
+  /** Drop the connection after this many bytes of each response body, for the first `drops` responses. */
   dropAfter?: number;
   drops?: number;
   /** Serve fewer bytes than Content-Length says, every time. */
@@ -52,10 +52,14 @@ export class FileServer {
       let end = size - 1;
       let drop = false;
       if (f?.truncateTo !== undefined) end = Math.min(end, f.truncateTo - 1);
-      if (f?.dropAfter !== undefined && (f.drops ?? 1) > 0 && start < f.dropAfter) {
-        end = Math.min(end, f.dropAfter - 1);
+      if (f?.dropAfter !== undefined && (f.drops ?? 1) > 0) {
+        end = Math.min(end, start + f.dropAfter - 1);
         f.drops = (f.drops ?? 1) - 1;
         drop = true;
+      }
+      if (start > end) {
+        res.socket?.destroy(); // nothing more to send: the connection drops
+        return;
       }
       const stream = createReadStream(entry.file, { start, end, highWaterMark: 64 * 1024 });
       if (f?.rateBps) {

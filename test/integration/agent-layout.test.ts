@@ -104,7 +104,7 @@ describe('agent: layouts, filesystems, mounts and fstab on loop devices', () => 
   });
 
   it('creates GPT and MBR layouts with logical partitions and every filesystem type', () => {
-    const types = Object.fromEntries(
+    const types: Record<string, [string | undefined, string]> = Object.fromEntries(
       [
         [`${d0}p2`, 'vfat'],
         [`${d0}p3`, 'ext4'],
@@ -114,7 +114,7 @@ describe('agent: layouts, filesystems, mounts and fstab on loop devices', () => 
         [`${d1}p5`, 'ext3'],
         [`${d1}p6`, 'btrfs'],
         [`${d1}p7`, 'ext4'],
-      ].map(([dev, t]) => [dev, [blkid(dev!).TYPE, t]]),
+      ].map(([dev, t]) => [dev!, [blkid(dev!).TYPE, t!]]),
     );
     for (const [dev, [got, want]] of Object.entries(types)) expect(`${dev}: ${got}`).toBe(`${dev}: ${want}`);
     expect(blkid(`${d0}p2`).LABEL).toBe('EFI');

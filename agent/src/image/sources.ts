@@ -12,6 +12,15 @@ export interface OpenedSource {
   readonly direct: { url: string; headers: Record<string, string> } | { file: string };
 }
 
+/** Agent tuning from the environment (ANVIL_HTTP_RETRIES, ANVIL_HTTP_RETRY_DELAY_MS, ANVIL_HTTP_TIMEOUT_MS). */
+export function httpTuning(): { retries?: number; retryDelayMs?: number; timeoutMs?: number } {
+  const num = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
+  const retries = num(process.env.ANVIL_HTTP_RETRIES);
+  const retryDelayMs = num(process.env.ANVIL_HTTP_RETRY_DELAY_MS);
+  const timeoutMs = num(process.env.ANVIL_HTTP_TIMEOUT_MS);
+  return { ...(retries !== undefined ? { retries } : {}), ...(retryDelayMs !== undefined ? { retryDelayMs } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+}
+
 /** Opens an image source: http(s) with resume, a local file, or Glance's /v2/images/{id}/file with a token. */
 export async function openSource(source: ImageT['source'], log: Logger): Promise<OpenedSource> {
   if (source.file !== undefined) {
@@ -36,7 +45,7 @@ export async function openSource(source: ImageT['source'], log: Logger): Promise
   const opened: OpenedSource = {
     describe: url.replace(/\?.*$/, ''),
     direct: { url, headers },
-    bytes: httpBytes(url, { headers, log, onTotal: (n) => (opened.total = n) }),
+    bytes: httpBytes(url, { headers, log, onTotal: (n) => (opened.total = n), ...httpTuning() }),
   };
   return opened;
 }

@@ -1,0 +1,202 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileServer } from '../helpers/http-server';
+import { blkid, hashDevice, LoopDisks, readBytes } from '../helpers/loop';
+import { runProvision } from '../helpers/provision';
+import { tool } from '../helpers/tools';
+
+const MiB = 1024 * 1024;
+const IMAGE_BYTES = 48 * MiB;
+const loops = new LoopDisks();
+const server = new FileServer();
+let raw: string;
+
+const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+const sh = (cmd: string, args: string[]): string => execFileSync(tool(cmd), args, { encoding: 'utf8' });
+
+/** A small whole-disk image: GPT, one partition, mixed random and zero content. */
+function makeWholeDiskImage(path: string): void {
+  writeFileSync(path, '');
+  sh('truncate', ['-s', String(IMAGE_BYTES), path]);
+  const fd = openSync(path, 'r+');
+  for (let off = 2 * MiB; off < IMAGE_BYTES - 2 * MiB; off += 4 * MiB) writeSync(fd, randomBytes(MiB), 0, MiB, off);
+  closeSync(fd);
+  sh('sgdisk', ['--new=1:2048:+40M', '--typecode=1:8300', '--change-name=1:os', path]);
+}
+
+beforeAll(async () => {
+  await server.start();
+  raw = join(loops.dir, 'disk.img');
+  makeWholeDiskImage(raw);
+  sh('gzip', ['-k', '-1', raw]);
+  sh('xz', ['-k', '-0', '-T0', raw]);
+  sh('zstd', ['-q', '-1', raw, '-o', `${raw}.zst`]);
+  sh('bzip2', ['-k', '-1', raw]);
+  sh('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, `${raw}.qcow2`]);
+  for (const ext of ['', '.gz', '.xz', '.zst', '.bz2', '.qcow2']) server.add(`/disk.img${ext}`, `${raw}${ext}`);
+});
+
+afterAll(async () => {
+  await server.stop();
+  loops.cleanup();
+});
+
+function wholeDiskPlan(dev: string, url: string, checksum: string, extra: Record<string, unknown> = {}, image: Record<string, unknown> = {}): unknown {
+  return { version: 1, disks: [{ id: 'd', select: { name: dev }, table: 'none' }], images: [{ id: 'os', source: { url }, checksum, target: { disk: 'd' }, ...image }], ...extra };
+}
+
+/**
+ * The device holds the image: every byte between the table and the old backup GPT (the GPT headers
+ * themselves change when the backup moves to the disk's end), the same partition 1, and a valid GPT.
+ */
+function expectImageOn(dev: string): void {
+  const span = IMAGE_BYTES - 2 * MiB;
+  expect(hashDevice(dev, MiB, span)).toBe(createHash('sha256').update(readFileSync(raw).subarray(MiB, MiB + span)).digest('hex'));
+  expect(sh('sgdisk', ['--verify', dev])).toContain('No problems found');
+  expect(sh('sgdisk', ['--info=1', dev])).toMatch(/First sector: 2048 [\s\S]*Partition name: 'os'/);
+}
+
+describe('agent: whole-disk images over HTTP', () => {
+  for (const [ext, label] of [['', 'raw'], ['.gz', 'gzip'], ['.xz', 'xz'], ['.zst', 'zstd'], ['.bz2', 'bzip2']] as const) {
+    it(`writes a ${label} image, sniffing the compression, and moves the backup GPT to the end`, async () => {
+      const dev = loops.create(`img-${label}`, 128 * MiB);
+      const r = await runProvision(wholeDiskPlan(dev, server.url(`/disk.img${ext}`), `sha256:${sha256(`${raw}${ext}`)}`), [dev]);
+      expect(r.error).toBeUndefined();
+      expectImageOn(dev);
+      const progress = r.events.filter((e) => e.type === 'progress');
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress.at(-1)).toMatchObject({ bytes: statSync(`${raw}${ext}`).size, total: statSync(`${raw}${ext}`).size });
+    });
+  }
+
+  it('writes a qcow2 image with qemu-img reading over HTTP, after verifying its checksum', async () => {
+    const dev = loops.create('img-qcow2', 128 * MiB);
+    const r = await runProvision(wholeDiskPlan(dev, server.url('/disk.img.qcow2'), `sha256:${sha256(`${raw}.qcow2`)}`, {}, { format: 'qcow2' }), [dev]);
+    expect(r.error).toBeUndefined();
+    expectImageOn(dev);
+    expect(server.hits.filter((h) => h.path === '/disk.img.qcow2' && h.range).length).toBeGreaterThan(0);
+  });
+
+  it('fails on a checksum mismatch and leaves nothing bootable', async () => {
+    const dev = loops.create('img-badsum', 128 * MiB);
+    sh('sgdisk', ['--new=1:2048:+10M', dev]); // an old, valid table that must not survive either
+    const r = await runProvision(wholeDiskPlan(dev, server.url('/disk.img.gz'), `sha256:${'0'.repeat(64)}`), [dev]);
+    expect(r.error?.code).toBe('image.checksum_mismatch');
+    expect(readBytes(dev, 0, MiB).equals(Buffer.alloc(MiB))).toBe(true);
+    expect(readBytes(dev, IMAGE_BYTES - MiB, MiB).equals(Buffer.alloc(MiB))).toBe(true);
+    expect(() => sh('sfdisk', ['--json', dev])).toThrow();
+  });
+
+  it('fails on a truncated download (short read) and leaves nothing bootable', async () => {
+    const dev = loops.create('img-short', 128 * MiB);
+    server.add('/short.img', raw, { truncateTo: 20 * MiB });
+    process.env.ANVIL_HTTP_RETRIES = '2';
+    process.env.ANVIL_HTTP_RETRY_DELAY_MS = '50';
+    try {
+      const r = await runProvision(wholeDiskPlan(dev, server.url('/short.img'), `sha256:${sha256(raw)}`), [dev]);
+      expect(r.error?.code).toBe('image.short_read');
+    } finally {
+      delete process.env.ANVIL_HTTP_RETRIES;
+      delete process.env.ANVIL_HTTP_RETRY_DELAY_MS;
+    }
+    expect(readBytes(dev, 0, MiB).equals(Buffer.alloc(MiB))).toBe(true);
+  });
+
+  it('resumes with Range after the connection drops mid-image', async () => {
+    const dev = loops.create('img-resume', 128 * MiB);
+    server.add('/flaky.img.zst', `${raw}.zst`, { dropAfter: 5 * MiB, drops: 2 });
+    process.env.ANVIL_HTTP_RETRY_DELAY_MS = '50';
+    try {
+      const r = await runProvision(wholeDiskPlan(dev, server.url('/flaky.img.zst'), `sha256:${sha256(`${raw}.zst`)}`), [dev]);
+      expect(r.error).toBeUndefined();
+    } finally {
+      delete process.env.ANVIL_HTTP_RETRY_DELAY_MS;
+    }
+    expectImageOn(dev);
+    expect(server.hits.filter((h) => h.path === '/flaky.img.zst').map((h) => h.range)).toEqual([undefined, `bytes=${5 * MiB}-`, `bytes=${10 * MiB}-`]);
+  });
+
+  it('adds the config drive in a new partition at the end of the disk after the image, and reuses it next time', async () => {
+    const dev = loops.create('img-cd', 256 * MiB);
+    const cd = { configdrive: { disk: 'd', source: { meta_data: { name: 'wd' } }, format: 'vfat' } };
+    const r = await runProvision(wholeDiskPlan(dev, server.url('/disk.img'), `sha256:${sha256(raw)}`, cd), [dev]);
+    expect(r.error).toBeUndefined();
+    expectImageOn(dev);
+    const part = blkid(`${dev}p2`);
+    expect(part.LABEL?.toLowerCase()).toBe('config-2');
+    expect(part.TYPE).toBe('vfat');
+    expect(Number(part.PART_ENTRY_OFFSET) + Number(part.PART_ENTRY_SIZE)).toBeLessThanOrEqual(256 * 2048 - 33);
+    expect(Number(part.PART_ENTRY_SIZE)).toBe(64 * 2048);
+    expect(sh('mcopy', ['-i', `${dev}p2`, '::openstack/latest/meta_data.json', '-'])).toBe('{"name":"wd"}');
+  });
+});
+
+describe('agent: filesystem images and config drive forms', () => {
+  let fsImage: string;
+  beforeAll(() => {
+    fsImage = join(loops.dir, 'root.ext4');
+    writeFileSync(fsImage, '');
+    sh('truncate', ['-s', String(64 * MiB), fsImage]);
+    sh('mkfs.ext4', ['-q', '-F', '-L', 'imgroot', fsImage]);
+    sh('debugfs', ['-w', '-R', `write ${raw} /payload`, fsImage]);
+    sh('gzip', ['-k', '-1', fsImage]);
+    server.add('/root.ext4.gz', `${fsImage}.gz`);
+  });
+
+  it('writes a filesystem image, grows it to the partition and gives it a fresh UUID', async () => {
+    const dev = loops.create('fsimg', 768 * MiB);
+    const before = blkid(fsImage).UUID;
+    const iso = join(loops.dir, 'cd.iso');
+    const tree = join(loops.dir, 'cdtree');
+    sh('mkdir', ['-p', `${tree}/openstack/latest`]);
+    writeFileSync(`${tree}/openstack/latest/meta_data.json`, '{"name":"from-iso"}');
+    sh('xorriso', ['-as', 'mkisofs', '-quiet', '-o', iso, '-V', 'config-2', '-J', '-r', tree]);
+    const b64 = execFileSync(tool('gzip'), ['-c', iso]).toString('base64');
+    const plan = {
+      version: 1,
+      metadata: { deployment_id: 'fsimg-1' },
+      disks: [{ id: 'd', select: { name: dev }, partitions: [{ id: 'root', size: '300MiB' }, { id: 'data', size: 'remaining' }] }],
+      filesystems: [
+        { id: 'fs-root', device: 'root', type: 'ext4', mount: { path: '/' } },
+        { id: 'fs-data', device: 'data', type: 'xfs', mount: { path: '/data' } },
+      ],
+      images: [{ id: 'os', source: { url: server.url('/root.ext4.gz') }, checksum: `sha256:${sha256(`${fsImage}.gz`)}`, format: 'filesystem', target: { device: 'root' } }],
+      configdrive: { disk: 'd', source: b64, size: '16MiB' },
+    };
+    const r = await runProvision(plan, [dev]);
+    expect(r.error).toBeUndefined();
+    const root = blkid(`${dev}p1`);
+    expect(root.LABEL).toBe('imgroot');
+    expect(root.UUID).not.toBe(before);
+    const blocks = sh('dumpe2fs', ['-h', `${dev}p1`]).match(/Block count:\s+(\d+)/)![1];
+    const bsize = sh('dumpe2fs', ['-h', `${dev}p1`]).match(/Block size:\s+(\d+)/)![1];
+    expect(Number(blocks) * Number(bsize)).toBe(300 * MiB);
+    expect(sh('debugfs', ['-R', 'stat /payload', `${dev}p1`])).toContain(`Size: ${IMAGE_BYTES}`);
+    const cd = blkid(`${dev}p3`);
+    expect(cd).toMatchObject({ LABEL: 'config-2', TYPE: 'iso9660' });
+  });
+
+  it('fetches a config drive given as a URL', async () => {
+    const dev = loops.create('cdurl', 128 * MiB);
+    const iso = join(loops.dir, 'cd2.iso');
+    const tree = join(loops.dir, 'cdtree2');
+    sh('mkdir', ['-p', `${tree}/openstack/latest`]);
+    writeFileSync(`${tree}/openstack/latest/meta_data.json`, '{"name":"from-url"}');
+    sh('xorriso', ['-as', 'mkisofs', '-quiet', '-o', iso, '-V', 'config-2', '-J', '-r', tree]);
+    writeFileSync(`${iso}.b64`, execFileSync(tool('gzip'), ['-c', iso]).toString('base64'));
+    server.add('/cd.b64', `${iso}.b64`);
+    const plan = {
+      version: 1,
+      disks: [{ id: 'd', select: { name: dev }, partitions: [{ id: 'root', size: 'remaining' }] }],
+      filesystems: [{ id: 'fs-root', device: 'root', type: 'ext4', mount: { path: '/' } }],
+      configdrive: { disk: 'd', source: server.url('/cd.b64') },
+    };
+    const r = await runProvision(plan, [dev]);
+    expect(r.error).toBeUndefined();
+    const out = join(loops.dir, 'm.json');
+    execFileSync(tool('xorriso'), ['-osirrox', 'on', '-indev', `stdio:${dev}p2`, '-extract', '/openstack/latest/meta_data.json', out], { stdio: 'ignore' });
+    expect(readFileSync(out, 'utf8')).toBe('{"name":"from-url"}');
+  });
+});
