@@ -211,6 +211,23 @@ const CASES: Record<Exclude<Code, 'plan.internal_error'>, Case> = {
     }),
   },
   'mount.on_container': { plan: withPlan((p) => (p.filesystems![0]!.device = 'd0')), pointer: '/filesystems/0/device' },
+  'mount.under_kept': {
+    plan: withPlan((p) => {
+      p.policy = { data: 'verify' };
+      p.filesystems![1]!.keep = true;
+    }),
+    pointer: '/filesystems/0/mount/path',
+  },
+  'boot.root_kept': {
+    plan: withPlan((p) => {
+      p.policy = { data: 'verify' };
+      (p.disks[0]!.partitions as Json[]).unshift(part('bg', '1MiB', { type: 'bios_grub' }));
+      p.filesystems![0]!.keep = true;
+      p.filesystems![1]!.keep = true;
+      p.bootloader = { firmware: 'bios', targets: ['d0'] };
+    }),
+    pointer: '/bootloader',
+  },
   'boot.target_not_disk': { plan: withPlan((p) => (p.bootloader = { firmware: 'bios', targets: ['p1'] })), pointer: '/bootloader/targets/0' },
   'boot.bios_grub_missing': { plan: withPlan((p) => (p.bootloader = { firmware: 'bios', targets: ['d0'] })), pointer: '/bootloader/targets/0' },
   'boot.esp_missing': { plan: withPlan((p) => (p.bootloader = { firmware: 'uefi', targets: ['d0'] })), pointer: '/bootloader/firmware' },

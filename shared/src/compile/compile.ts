@@ -306,7 +306,8 @@ export function compileValidated(v: ValidationResult, options: CompileOptions = 
   // 6. Mount the target tree, shallow paths first.
   const mounted = filesystems
     .map((fs, i) => ({ fs, i }))
-    .filter(({ fs }) => fs.mount !== undefined)
+    // Kept filesystems are not mounted: even a mount changes their bytes.
+    .filter(({ fs }) => fs.mount !== undefined && !isKept(model, fs.id))
     .sort((a, b) => depth(a.fs.mount!.path) - depth(b.fs.mount!.path) || a.fs.mount!.path.localeCompare(b.fs.mount!.path));
   for (const { fs, i } of mounted) {
     const device = devOf(fs.device);

@@ -75,12 +75,14 @@ export const CODES = {
   'mount.no_root': { severity: 'error', doc: 'Filesystems are mounted but none at `/` (and no whole-disk image provides the root).' },
   'mount.multiple_root': { severity: 'error', doc: 'More than one filesystem at `/`.' },
   'mount.on_container': { severity: 'error', doc: 'A filesystem is placed on a device that is partitioned or used as a RAID member or PV.' },
+  'mount.under_kept': { severity: 'error', doc: 'A filesystem is mounted inside a kept one; kept filesystems are not mounted while deploying (that would change their bytes), so nothing can be mounted under them.' },
   // Boot
   'boot.target_not_disk': { severity: 'error', doc: 'Bootloader targets are disks.' },
   'boot.bios_grub_missing': { severity: 'error', doc: 'GRUB for BIOS on a GPT disk needs a `bios_grub` partition (1 MiB is enough) on every target disk.' },
   'boot.esp_missing': { severity: 'error', doc: 'UEFI boot needs an EFI system partition (type `esp`) with a vfat filesystem.' },
   'boot.esp_not_mounted': { severity: 'warning', doc: 'The ESP is not mounted at `/boot/efi` (or `/efi`, `/boot`); grub-install looks there.' },
   'boot.auto_partial': { severity: 'warning', doc: 'Firmware `auto` can boot only one way with this layout (no ESP, or no `bios_grub` on a GPT target).' },
+  'boot.root_kept': { severity: 'error', doc: 'The root filesystem is kept, so no boot loader can be installed into it; drop `bootloader` or do not keep `/`.' },
   'boot.no_root': { severity: 'error', doc: 'A boot loader is installed into the root filesystem of the plan; there is none (whole-disk images bring their own).' },
   // Config drive
   'configdrive.target_invalid': { severity: 'error', doc: 'The config drive goes to a disk with a partition table or a whole-disk image.' },

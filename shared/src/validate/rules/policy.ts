@@ -37,6 +37,17 @@ export function checkPolicy(ctx: RuleContext): void {
       if (d.wipe !== undefined && d.wipe !== 'none') rb.add('policy.wipe_with_verify', ['disks', i, 'wipe'], `policy.data "verify" keeps the layout; wipe "${d.wipe}" would destroy it`);
     });
   }
+  const keptMounts = (plan.filesystems ?? []).filter((f) => f.mount && isKept(model, f.id)).map((f) => f.mount!.path);
+  (plan.filesystems ?? []).forEach((f, i) => {
+    const path = f.mount?.path;
+    if (path !== undefined && !isKept(model, f.id)) {
+      const parent = keptMounts.find((k) => k !== path && (k === '/' ? path.startsWith('/') : path.startsWith(`${k}/`)));
+      if (parent !== undefined) rb.add('mount.under_kept', ['filesystems', i, 'mount', 'path'], `"${path}" is inside the kept filesystem at "${parent}", which is not mounted while deploying`);
+    }
+    if (f.mount?.path === '/' && isKept(model, f.id) && plan.bootloader) {
+      rb.add('boot.root_kept', ['bootloader'], `the root filesystem "${f.id}" is kept, so the boot loader cannot be installed into it`);
+    }
+  });
   (plan.filesystems ?? []).forEach((f, i) => {
     if (!isKept(model, f.id)) return;
     const opts = (['label', 'uuid', 'mkfs_options'] as const).filter((k) => f[k] !== undefined);
