@@ -1,0 +1,16 @@
+import { gzipSync } from 'node:zlib';
+import { sniffCompression } from '@anvil/agent';
+
+describe('compression is sniffed from magic bytes', () => {
+  it.each([
+    [gzipSync(Buffer.from('x')), 'gzip'],
+    [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0]), 'xz'],
+    [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]), 'zstd'],
+    [Buffer.from('BZh91AY&SY'), 'bzip2'],
+    [Buffer.from('QFI\xfb\0\0\0\x03', 'latin1'), 'none'],
+    [Buffer.alloc(8), 'none'],
+    [Buffer.alloc(0), 'none'],
+  ])('%#: %s', (head, kind) => {
+    expect(sniffCompression(head)).toBe(kind);
+  });
+});
