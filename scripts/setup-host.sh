@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Anvil's tests need (idempotent). Run as root, or it only reports what is missing.
-#   gdisk  -> sgdisk       (GPT)
-#   parted -> parted       (MBR/msdos)
-#   fdisk  -> sfdisk       (MBR type bytes, reading tables back as JSON)
+# Partitioning, filesystems, compressors, ISO 9660/vfat tools and qemu-img: the real tools the agent runs
+# and the loop-device tests use.
 set -euo pipefail
 
 declare -A PROVIDES=(
@@ -10,7 +9,25 @@ declare -A PROVIDES=(
   [parted]=parted
   [sfdisk]=fdisk
   [wipefs]=util-linux
+  [losetup]=mount
+  [mkfs.ext4]=e2fsprogs
+  [mkfs.xfs]=xfsprogs
+  [mkfs.vfat]=dosfstools
+  [mkfs.btrfs]=btrfs-progs
+  [xorriso]=xorriso
+  [mcopy]=mtools
+  [bzip2]=bzip2
+  [xz]=xz-utils
+  [zstd]=zstd
+  [gzip]=gzip
+  [qemu-img]=qemu-utils
+  [setfattr]=attr
+  [setfacl]=acl
+  [curl]=curl
+  [time]=time
 )
+# qemu-img reads qcow2 images over HTTP with the curl block driver, packaged separately.
+QEMU_CURL=/usr/lib/x86_64-linux-gnu/qemu/block-curl.so
 
 missing=()
 for tool in "${!PROVIDES[@]}"; do
@@ -18,6 +35,8 @@ for tool in "${!PROVIDES[@]}"; do
     missing+=("${PROVIDES[$tool]}")
   fi
 done
+
+[ -e "$QEMU_CURL" ] || missing+=(qemu-block-extra)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-host: all tools present"
