@@ -1,4 +1,3 @@
-/* eslint-env node */
 /* global process, console */
 // A static file server for benchmarks, in its own process so it does not share an event loop with the
 // code being measured. Usage: node bench/serve.mjs DIR  → prints the port.
