@@ -79,15 +79,17 @@ describe('agent: whole-disk images over HTTP', () => {
     expect(server.hits.filter((h) => h.path === '/disk.img.qcow2' && h.range).length).toBeGreaterThan(0);
   });
 
-  it('fails on a checksum mismatch and leaves nothing bootable', async () => {
-    const dev = loops.create('img-badsum', 128 * MiB);
-    sh('sgdisk', ['--new=1:2048:+10M', dev]); // an old, valid table that must not survive either
-    const r = await runProvision(wholeDiskPlan(dev, server.url('/disk.img.gz'), `sha256:${'0'.repeat(64)}`), [dev]);
-    expect(r.error?.code).toBe('image.checksum_mismatch');
-    expect(readBytes(dev, 0, MiB).equals(Buffer.alloc(MiB))).toBe(true);
-    expect(readBytes(dev, IMAGE_BYTES - MiB, MiB).equals(Buffer.alloc(MiB))).toBe(true);
-    expect(() => sh('sfdisk', ['--json', dev])).toThrow();
-  });
+  for (const ext of ['.gz', '.zst']) {
+    it(`fails on a checksum mismatch (${ext}) and leaves nothing bootable`, async () => {
+      const dev = loops.create(`img-badsum${ext}`, 128 * MiB);
+      sh('sgdisk', ['--new=1:2048:+10M', dev]); // an old, valid table that must not survive either
+      const r = await runProvision(wholeDiskPlan(dev, server.url(`/disk.img${ext}`), `sha256:${'0'.repeat(64)}`), [dev]);
+      expect(r.error?.code).toBe('image.checksum_mismatch');
+      expect(readBytes(dev, 0, MiB).equals(Buffer.alloc(MiB))).toBe(true);
+      expect(readBytes(dev, IMAGE_BYTES - MiB, MiB).equals(Buffer.alloc(MiB))).toBe(true);
+      expect(() => sh('sfdisk', ['--json', dev])).toThrow();
+    });
+  }
 
   it('fails on a truncated download (short read) and leaves nothing bootable', async () => {
     const dev = loops.create('img-short', 128 * MiB);

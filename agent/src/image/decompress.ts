@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { AnvilError } from '@anvil/shared';
 
@@ -18,7 +18,7 @@ export function isQcow2(head: Buffer): boolean {
   return head.length >= 4 && head.readUInt32BE(0) === 0x514649fb;
 }
 
-const TOOLS: Record<Exclude<Compression, 'gzip' | 'none'>, string[]> = {
+export const DECOMPRESSORS: Record<Exclude<Compression, 'gzip' | 'none'>, string[]> = {
   xz: ['xz', '--decompress', '--stdout', '--threads=0'],
   zstd: ['zstd', '--decompress', '--stdout', '--quiet'],
   bzip2: ['bzip2', '--decompress', '--stdout'],
@@ -30,11 +30,13 @@ export function decompress(input: AsyncIterable<Buffer>, kind: Compression): Asy
   const source = Readable.from(input, { objectMode: false, highWaterMark: 4 << 20 });
   if (kind === 'gzip') {
     const gunzip = createGunzip({ chunkSize: 1 << 20 });
+    const buffered = new PassThrough({ highWaterMark: 16 << 20 });
     source.on('error', (e) => gunzip.destroy(e));
-    source.pipe(gunzip);
-    return gunzip;
+    gunzip.on('error', (e) => buffered.destroy(e));
+    source.pipe(gunzip).pipe(buffered);
+    return buffered;
   }
-  const argv = TOOLS[kind];
+  const argv = DECOMPRESSORS[kind];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -42,8 +44,11 @@ export function decompress(input: AsyncIterable<Buffer>, kind: Compression): Asy
   child.stdin.on('error', () => undefined);
   source.pipe(child.stdin);
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // A deep buffer keeps the decompressor running while the device write is awaited.
+  const buffered = new PassThrough({ highWaterMark: 16 << 20 });
+  child.stdout.pipe(buffered);
   return (async function* () {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) yield chunk;
+    for await (const chunk of buffered as AsyncIterable<Buffer>) yield chunk;
     const code = await exited;
     if (code !== 0) throw new AnvilError('image.decompress_failed', `${argv[0]} could not decompress the image: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);
   })();

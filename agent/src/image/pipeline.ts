@@ -4,6 +4,7 @@ import { AnvilError, parseChecksum, type ImageT, type Logger } from '@anvil/shar
 import type { Runner } from '../execute/runner';
 import { decompress, isQcow2, sniffCompression, type Compression } from './decompress';
 import { writeToDevice } from './device-writer';
+import { writeExternal } from './external-writer';
 import { openSource, type OpenedSource } from './sources';
 
 export interface ImageProgress {
@@ -94,6 +95,14 @@ export async function streamImageToDevice(image: ImageT, device: string, deps: I
   const compression: Compression = image.compression && image.compression !== 'auto' ? image.compression : sniffCompression(head);
   let digest: string | undefined;
   const verify = verifier(image, tapped.state);
+  if (compression === 'xz' || compression === 'zstd' || compression === 'bzip2') {
+    const res = await writeExternal(rest, compression, device, () => {
+      digest = verify();
+    });
+    if (limit !== undefined && res.bytesWritten > limit) throw new AnvilError('image.too_large', `the image is larger than ${device}`);
+    deps.log.info({ device, bytesIn: tapped.state.bytes, bytesOut: res.bytesWritten, compression }, 'image written');
+    return { bytesIn: tapped.state.bytes, bytesOut: res.bytesWritten, compression, ...(digest ? { digest } : {}) };
+  }
   const output = decompress(rest, compression);
   const { head: outHead, rest: outRest } = await peek(output, 4);
   if (isQcow2(outHead) && (image.format ?? 'raw') !== 'qcow2') {

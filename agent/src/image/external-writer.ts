@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { AnvilError } from '@anvil/shared';
+import { DECOMPRESSORS, isQcow2, type Compression } from './decompress';
+import { WITHHOLD_BYTES } from './device-writer';
+
+/**
+ * Resolves with the child's stderr once it has exited and its stderr is drained. ('close' is not used: it
+ * also waits for stdin, which here is a pipe shared with another process.)
+ */
+function finished(child: ChildProcess, name: string): Promise<string> {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const drained = child.stderr ? new Promise<void>((r) => child.stderr!.on('close', () => r())) : Promise.resolve();
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code));
+  });
+  return Promise.all([exited, drained]).then(([code]) => {
+    if (code !== 0) throw new AnvilError('image.write_failed', `${name} failed: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);
+    return stderr;
+  });
+}
+
+/**
+ * For images compressed with xz, zstd or bzip2, the decompressed bytes do not pass through Node: the real
+ * decompressor feeds `dd`, which writes everything after the first MiB straight to the device, while the first
+ * MiB goes to a scratch file and is held back exactly as in the in-process path. Node only feeds the
+ * (compressed) input and hashes it.
+ */
+export async function writeExternal(
+  input: AsyncIterable<Buffer>,
+  kind: Exclude<Compression, 'gzip' | 'none'>,
+  device: string,
+  commit: () => void,
+): Promise<{ bytesWritten: number }> {
+  const scratch = await mkdtemp(join(tmpdir(), 'anvil-head-'));
+  const headFile = join(scratch, 'head');
+  const argv = DECOMPRESSORS[kind];
+  const dec = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const decDone = finished(dec, argv[0]!);
+  const source = Readable.from(input, { highWaterMark: 4 << 20 });
+  const fed = new Promise<void>((resolve, reject) => {
+    source.on('error', (e) => {
+      dec.kill('SIGKILL');
+      reject(e);
+    });
+    dec.stdin!.on('error', () => undefined);
+    source.on('end', () => resolve());
+    source.pipe(dec.stdin!);
+  });
+  let written = 0;
+  try {
+    const headDd = spawn('dd', ['bs=1M', 'count=1', 'iflag=fullblock', `of=${headFile}`, 'status=none'], { stdio: [dec.stdout!, 'ignore', 'pipe'] });
+    await finished(headDd, 'dd (head)');
+    const head = await readFile(headFile);
+    if (isQcow2(head)) throw new AnvilError('image.format_mismatch', 'the image is qcow2 but the plan says raw; set format: qcow2');
+    written = head.length;
+    const tailDd = spawn('dd', [`of=${device}`, 'bs=4M', 'iflag=fullblock', 'oflag=seek_bytes', `seek=${WITHHOLD_BYTES}`, 'conv=fsync,notrunc'], { stdio: [dec.stdout!, 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const [stats] = await Promise.all([finished(tailDd, 'dd'), decDone, fed]);
+    written += bytesCopied(stats);
+    commit(); // throws when the checksum does not match
+    const fh = await open(device, 'r+');
+    try {
+      let off = 0;
+      while (off < head.length) off += (await fh.write(head, off, head.length - off, off)).bytesWritten;
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return { bytesWritten: written };
+  } catch (err) {
+    dec.kill('SIGKILL');
+    const fh = await open(device, 'r+').catch(() => undefined);
+    if (fh) {
+      const tailStart = Math.max(WITHHOLD_BYTES, written - WITHHOLD_BYTES);
+      if (written > tailStart) await fh.write(Buffer.alloc(written - tailStart), 0, written - tailStart, tailStart).catch(() => undefined);
+      await fh.sync().catch(() => undefined);
+      await fh.close();
+    }
+    throw err;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** dd's "N bytes (…) copied" line. */
+function bytesCopied(stderr: string): number {
+  const m = /^(\d+) bytes/m.exec(stderr);
+  return m ? Number(m[1]) : 0;
+}
