@@ -25,6 +25,15 @@ declare -A PROVIDES=(
   [setfacl]=acl
   [curl]=curl
   [time]=time
+  # the VM suite (npm run e2e): QEMU, and what goes into the test ramdisk
+  [qemu-system-x86_64]=qemu-system-x86
+  [busybox]=busybox-static
+  [mdadm]=mdadm
+  [lvm]=lvm2
+  [pdata_tools]=thin-provisioning-tools
+  [depmod]=kmod
+  [cpio]=cpio
+  [dash]=dash
 )
 # qemu-img reads qcow2 images over HTTP with the curl block driver, packaged separately.
 QEMU_CURL=/usr/lib/x86_64-linux-gnu/qemu/block-curl.so

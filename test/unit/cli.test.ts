@@ -69,7 +69,7 @@ describe('anvil plan', () => {
   it('compile prints the exact commands, and JSON with --json', async () => {
     const r = await run('plan', 'compile', example('raid10-data.plan.json'), '--inventory', example('raid10-data.inventory.json'));
     expect(r.code).toBe(0);
-    expect(r.out).toContain('mdadm --create /dev/md/data --run --metadata=1.2 --level=10 --raid-devices=4 --chunk=256K --name=data /dev/sdb /dev/sdc /dev/sdd /dev/sde');
+    expect(r.out).toContain('mdadm --create /dev/md/data --run --metadata=1.2 --level=10 --raid-devices=4 --chunk=256K --homehost=any --name=data /dev/sdb /dev/sdc /dev/sdd /dev/sde');
     const j = await run('plan', 'compile', '--json', example('raid10-data.plan.json'), '--inventory', example('raid10-data.inventory.json'));
     const parsed = JSON.parse(j.out) as { disks: string[]; actions: Array<{ kind: string }> };
     expect(parsed.disks).toEqual(['/dev/sda', '/dev/sdb', '/dev/sdc', '/dev/sdd', '/dev/sde']);

@@ -53,6 +53,12 @@ describe('teardown planning (pure)', () => {
     expect(planTeardown(t, ['sda'])).toEqual([{ op: 'wipe-signatures', device: '/dev/sda1' }]);
   });
 
+  it('tears down a holder spanning two named disks from the first one', () => {
+    const steps = planTeardown(dirty, ['sda'], ['sda', 'sdb']).map((s) => s.op);
+    expect(steps).toContain('md-stop');
+    expect(planTeardown(dirty, ['sda'], ['sda', 'sdb']).filter((s) => s.op === 'md-zero').map((s) => s.device)).toEqual(['/dev/sda1', '/dev/sdb1', '/dev/sda2', '/dev/sdb2']);
+  });
+
   it('refuses an unknown disk', () => {
     expect(() => planTeardown(dirty, ['sdz'])).toThrow(expect.objectContaining({ code: 'teardown.unknown_disk' }));
   });

@@ -30,13 +30,13 @@ export function baseDisks(tree: BlockTree, name: string, seen = new Set<string>(
 }
 
 /**
- * Plans the teardown of everything stacked on the named disks (curtin's observe → plan order): the
+ * Plans the teardown of everything stacked on the `roots` disks (curtin's observe → plan order): the
  * deepest holders first; for each device unmount, swapoff, then stop it (LV, dm, md), then erase the
  * member metadata below it, then the signatures of the disks' partitions. Refuses when a holder also
- * sits on a disk that is not named: tearing it down would damage that disk's data.
+ * sits on a disk outside `namedDisks` (all the disks the plan takes): that disk's data would be damaged.
  */
-export function planTeardown(tree: BlockTree, namedDisks: readonly string[]): TeardownStep[] {
-  const named = new Set(namedDisks);
+export function planTeardown(tree: BlockTree, roots: readonly string[], namedDisks: readonly string[] = roots): TeardownStep[] {
+  const named = new Set([...namedDisks, ...roots]);
   for (const d of named) if (!tree.has(d)) throw new AnvilError('teardown.unknown_disk', `no block device "${d}"`);
   const stack: string[] = [];
   const seen = new Set<string>();
@@ -49,7 +49,7 @@ export function planTeardown(tree: BlockTree, namedDisks: readonly string[]): Te
     for (const h of n.holders) visit(h);
     stack.push(name);
   };
-  for (const d of named) {
+  for (const d of roots) {
     for (const p of partitionsOf(tree, d)) visit(p.name);
     visit(d);
   }

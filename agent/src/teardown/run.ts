@@ -32,11 +32,12 @@ export interface TeardownOptions {
  * LVM PV labels, md superblocks at every metadata location and filesystem signatures go with wipefs and
  * mdadm --zero-superblock.
  */
-export async function teardownDisks(runner: Runner, log: Logger, devices: readonly string[], options: TeardownOptions = {}): Promise<TeardownStep[]> {
-  const names = devices.map((d) => d.replace(/^\/dev\//, ''));
+export async function teardownDisks(runner: Runner, log: Logger, devices: readonly string[], allNamed: readonly string[] = devices, options: TeardownOptions = {}): Promise<TeardownStep[]> {
+  const strip = (d: string): string => d.replace(/^\/dev\//, '');
+  const names = devices.map(strip);
   const tree = readBlockTree(options.sysRoot, options.procRoot);
   log.info({ tree: formatTree(tree, names) }, 'holders before teardown');
-  const steps = planTeardown(tree, names);
+  const steps = planTeardown(tree, names, allNamed.map(strip));
   for (const step of steps) {
     for (const argv of commandsFor(step)) {
       if (!toolExists(argv[0]!)) {

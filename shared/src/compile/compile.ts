@@ -228,7 +228,8 @@ export function compileValidated(v: ValidationResult, options: CompileOptions = 
     if (spares.length) argv.push(`--spare-devices=${spares.length}`);
     const chunk = r.chunk === undefined ? undefined : parseSize(r.chunk);
     if (chunk?.kind === 'bytes' && r.level !== 1 && r.level !== 'linear') argv.push(`--chunk=${chunk.bytes / 1024n}K`);
-    if (metadata !== '0.90') argv.push(`--name=${r.name ?? r.id}`);
+    // homehost "any": the deployed system assembles the array under its own name, whatever its hostname.
+    if (metadata !== '0.90') argv.push('--homehost=any', `--name=${r.name ?? r.id}`);
     argv.push(...members, ...spares);
     push({ kind: 'create_array', id: r.id, pointer: ptr(path), device, level, members, spares, summary: `RAID ${level} ${device} from ${members.length} members${spares.length ? ` + ${spares.length} spare(s)` : ''} (${formatBytes(capacity.sizes.get(r.id) ?? 0n)})`, commands: [{ argv }] });
   }
@@ -260,7 +261,9 @@ export function compileValidated(v: ValidationResult, options: CompileOptions = 
         argv = [TOOLS.lvcreate, '--yes', '--type', 'thin', '--virtualsize', `${capacity.sizes.get(lv.id)!}b`, '--thinpool', poolName, '--name', lv.name, vg.name];
       } else {
         const ext = vgl!.lvExtents.get(lv.id)!;
-        argv = [TOOLS.lvcreate, '--yes', '--wipesignatures', 'y', '--zero', 'y', ...(type === 'thin-pool' ? ['--type', 'thin-pool'] : []), '--extents', String(ext), '--name', lv.name, vg.name];
+        // lvm refuses --wipesignatures for thin pools (their data is never exposed unzeroed anyway).
+        const wipe = type === 'thin-pool' ? ['--type', 'thin-pool'] : ['--wipesignatures', 'y', '--zero', 'y'];
+        argv = [TOOLS.lvcreate, '--yes', ...wipe, '--extents', String(ext), '--name', lv.name, vg.name];
       }
       push({ kind: 'create_lv', id: lv.id, pointer: ptr(['volume_groups', i, 'logical_volumes', j]), device, lvType: type, summary: `${type} LV ${device} (${formatBytes(capacity.sizes.get(lv.id) ?? 0n)}${type === 'thin' ? ' virtual' : ''})`, commands: [{ argv }] });
     }

@@ -6,7 +6,7 @@ import { runCommands, type ExecContext, type HandlerResult } from '../context';
 type Of<K extends Action['kind']> = Extract<Action, { kind: K }>;
 
 export async function teardown(a: Of<'teardown'>, ctx: ExecContext): Promise<HandlerResult> {
-  const steps = await teardownDisks(ctx.runner, ctx.log, [a.device]);
+  const steps = await teardownDisks(ctx.runner, ctx.log, [a.device], ctx.compiled.disks);
   return steps.length ? 'ok' : 'skipped';
 }
 

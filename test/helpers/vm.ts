@@ -1,0 +1,112 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Emulated servers for the e2e suite: QEMU (TCG) boots Debian's cloud kernel with Anvil's test ramdisk
+ * (scripts/vm/build-ramdisk.sh) and virtio disks; the agent bundle, the plans and a script arrive through
+ * fw_cfg; results come back on the serial console between markers.
+ */
+const ROOT = join(__dirname, '../..');
+export const VM_DIR = process.env.ANVIL_VM_DIR ?? '/var/tmp/anvil-vm';
+
+/** Builds the ramdisk (once; rebuilt when its scripts change) and the agent bundle (every run). */
+export function prepareVm(): void {
+  const stamp = join(VM_DIR, 'stamp');
+  const inputs = ['scripts/vm/build-ramdisk.sh', 'scripts/vm/guest-init.sh'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+  const want = createHash('sha256').update(inputs).digest('hex');
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want || !existsSync(join(VM_DIR, 'initrd.img'))) {
+    execFileSync('bash', [join(ROOT, 'scripts/vm/build-ramdisk.sh')], { env: { ...process.env, OUT: VM_DIR }, stdio: 'inherit' });
+    writeFileSync(stamp, want);
+  }
+  execFileSync(join(ROOT, 'node_modules/esbuild/bin/esbuild'), ['agent/src/cli/run.ts', '--bundle', '--platform=node', '--target=node20', '--main-fields=module,main', `--outfile=${join(VM_DIR, 'anvil.cjs')}`, '--log-level=warning'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export interface VmRun {
+  readonly console: string;
+  readonly rc: number | undefined;
+  readonly seconds: number;
+  /** Sections the guest printed between `ANVIL-OUT-BEGIN name` and `ANVIL-OUT-END name`. */
+  readonly out: Record<string, string>;
+}
+
+export interface VmOptions {
+  /** Sizes of the virtio disks in MiB (disk0, disk1, …: serials anvil-disk0…). */
+  readonly disks: readonly number[];
+  /** Files for /opt/anvil in the guest; run.sh is what the guest runs. */
+  readonly files: Record<string, string>;
+  readonly timeoutSeconds?: number;
+  readonly memoryMiB?: number;
+}
+
+export async function runVm(name: string, o: VmOptions): Promise<VmRun> {
+  const dir = mkdtempSync(join(tmpdir(), `anvil-vm-${name}-`));
+  try {
+    const payload = join(dir, 'payload');
+    mkdirSync(payload);
+    writeFileSync(join(payload, 'anvil.cjs'), readFileSync(join(VM_DIR, 'anvil.cjs')));
+    for (const [f, content] of Object.entries(o.files)) writeFileSync(join(payload, f), content);
+    execFileSync('tar', ['-cf', join(dir, 'payload.tar'), '-C', payload, '.']);
+    const args = [
+      '-accel', 'tcg,thread=multi', '-m', String(o.memoryMiB ?? 2048), '-smp', '2', '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
+      '-kernel', join(VM_DIR, 'vmlinuz'), '-initrd', join(VM_DIR, 'initrd.img'),
+      '-append', 'console=ttyS0 panic=-1 quiet loglevel=3',
+      '-fw_cfg', `name=opt/anvil/payload.tar,file=${join(dir, 'payload.tar')}`,
+      '-netdev', 'user,id=n0,restrict=on', '-device', 'virtio-net-pci,netdev=n0',
+    ];
+    o.disks.forEach((mib, i) => {
+      const f = join(dir, `disk${i}.img`);
+      writeFileSync(f, '');
+      truncateSync(f, mib * 1024 * 1024);
+      args.push('-drive', `file=${f},if=none,id=d${i},format=raw,cache=unsafe`, '-device', `virtio-blk-pci,drive=d${i},serial=anvil-disk${i}`);
+    });
+    const t0 = Date.now();
+    const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let consoleText = '';
+    child.stdout.on('data', (d: Buffer) => (consoleText += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (consoleText += d.toString('utf8')));
+    const timeout = (o.timeoutSeconds ?? 900) * 1000;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        consoleText += '\nANVIL-HOST: timeout, killing QEMU\n';
+        child.kill('SIGKILL');
+      }, timeout);
+      child.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    const clean = consoleText.replace(/\r/g, '');
+    const rcMatch = /ANVIL-GUEST-RC=(\d+)/.exec(clean);
+    const out: Record<string, string> = {};
+    for (const m of clean.matchAll(/ANVIL-OUT-BEGIN (\S+)\n([\s\S]*?)ANVIL-OUT-END \1/g)) out[m[1]!] = m[2]!;
+    if (process.env.ANVIL_VM_LOG) writeFileSync(join(process.env.ANVIL_VM_LOG, `${name}.console.log`), clean);
+    return { console: clean, rc: rcMatch ? Number(rcMatch[1]) : undefined, seconds: (Date.now() - t0) / 1000, out };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The guest script: run the agent on each plan in turn, then print the state of the disks. */
+export function guestScript(plans: readonly string[]): string {
+  const runs = plans
+    .map(
+      (p, i) => `echo "ANVIL-STEP provision ${p}"
+node /opt/anvil/anvil.cjs provision --plan /opt/anvil/${p} --progress json --log-file /tmp/agent-${i}.log --log-level info --firmware bios --state /run/anvil-${i}.state --target-root /mnt/target > /tmp/events-${i}.jsonl
+rc=$?
+echo "ANVIL-OUT-BEGIN events-${i}"; cat /tmp/events-${i}.jsonl; echo "ANVIL-OUT-END events-${i}"
+if [ $rc -ne 0 ]; then echo "ANVIL-OUT-BEGIN log-${i}"; tail -n 40 /tmp/agent-${i}.log; echo "ANVIL-OUT-END log-${i}"; exit $rc; fi`,
+    )
+    .join('\n');
+  return `#!/bin/sh
+${runs}
+sleep 1
+echo "ANVIL-OUT-BEGIN lsblk"; lsblk --json --bytes -o NAME,TYPE,SIZE,FSTYPE,LABEL,UUID,PKNAME,MOUNTPOINT; echo "ANVIL-OUT-END lsblk"
+echo "ANVIL-OUT-BEGIN mdstat"; cat /proc/mdstat; echo "ANVIL-OUT-END mdstat"
+echo "ANVIL-OUT-BEGIN lvs"; lvs --reportformat json -o lv_name,vg_name,lv_size,segtype,pool_lv --units b 2>/dev/null; echo "ANVIL-OUT-END lvs"
+echo "ANVIL-OUT-BEGIN blkid"; for d in /dev/vd* /dev/md[0-9]* /dev/dm-*; do [ -b "$d" ] && blkid -p -o export "$d" && echo; done 2>/dev/null; echo "ANVIL-OUT-END blkid"
+exit 0
+`;
+}
