@@ -59,7 +59,7 @@ for n in thin_check thin_repair thin_dump; do ln -sf pdata_tools "$root/bin/$n";
 for n in mkfs.ext2 mkfs.ext3 mkfs.ext4; do ln -sf mke2fs "$root/bin/$n"; done
 ln -sf mkfs.fat "$root/bin/mkfs.vfat"
 ln -sf kmod "$root/bin/modprobe"; ln -sf kmod "$root/bin/insmod"
-for n in poweroff sleep ls ln cp mv head tail cut grep sed awk env date uname hostname ps kill chmod chown; do ln -sf busybox "$root/bin/$n"; done
+for n in poweroff sleep ls ln cp mv head tail cut grep sed awk env date uname hostname ps kill chmod chown basename dirname; do ln -sf busybox "$root/bin/$n"; done
 ln -sf ../bin/* "$root/sbin/" 2>/dev/null || true
 xfs_admin=$(command -v xfs_admin) && cp "$xfs_admin" "$root/bin/xfs_admin"
 cat > "$root/etc/lvm/lvm.conf" <<'LVM'

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -35,8 +35,12 @@ export interface VmRun {
 export interface VmOptions {
   /** Sizes of the virtio disks in MiB (disk0, disk1, …: serials anvil-disk0…). */
   readonly disks: readonly number[];
-  /** Files for /opt/anvil in the guest; run.sh is what the guest runs. */
-  readonly files: Record<string, string>;
+  /** Files for /opt/anvil in the guest (contents, or { path } to copy a host file); run.sh is what the guest runs. */
+  readonly files?: Record<string, string | { path: string }>;
+  /** Keep the disk images here (created when missing), so another run can boot from them. */
+  readonly diskDir?: string;
+  /** `kernel`: the test ramdisk with the payload (default). `disk`: the firmware boots disk0, as after a deploy. */
+  readonly boot?: 'kernel' | 'disk';
   readonly timeoutSeconds?: number;
   readonly memoryMiB?: number;
 }
@@ -44,23 +48,33 @@ export interface VmOptions {
 export async function runVm(name: string, o: VmOptions): Promise<VmRun> {
   const dir = mkdtempSync(join(tmpdir(), `anvil-vm-${name}-`));
   try {
-    const payload = join(dir, 'payload');
-    mkdirSync(payload);
-    writeFileSync(join(payload, 'anvil.cjs'), readFileSync(join(VM_DIR, 'anvil.cjs')));
-    for (const [f, content] of Object.entries(o.files)) writeFileSync(join(payload, f), content);
-    execFileSync('tar', ['-cf', join(dir, 'payload.tar'), '-C', payload, '.']);
-    const args = [
-      '-accel', 'tcg,thread=multi', '-m', String(o.memoryMiB ?? 2048), '-smp', '2', '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
-      '-kernel', join(VM_DIR, 'vmlinuz'), '-initrd', join(VM_DIR, 'initrd.img'),
-      '-append', 'console=ttyS0 panic=-1 quiet loglevel=3',
-      '-fw_cfg', `name=opt/anvil/payload.tar,file=${join(dir, 'payload.tar')}`,
-      '-netdev', 'user,id=n0,restrict=on', '-device', 'virtio-net-pci,netdev=n0',
-    ];
+    const args = ['-accel', 'tcg,thread=multi', '-m', String(o.memoryMiB ?? 2048), '-smp', '2', '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio', '-netdev', 'user,id=n0,restrict=on', '-device', 'virtio-net-pci,netdev=n0'];
+    if ((o.boot ?? 'kernel') === 'kernel') {
+      const payload = join(dir, 'payload');
+      mkdirSync(payload);
+      writeFileSync(join(payload, 'anvil.cjs'), readFileSync(join(VM_DIR, 'anvil.cjs')));
+      const big = Object.entries(o.files ?? {}).filter((e): e is [string, { path: string }] => typeof e[1] !== 'string');
+      for (const [f, content] of Object.entries(o.files ?? {})) if (typeof content === 'string') writeFileSync(join(payload, f), content);
+      execFileSync('tar', ['-cf', join(dir, 'payload.tar'), '-C', payload, '.']);
+      if (big.length) {
+        // host files travel on a disk holding a raw tar (serial anvil-payload), which the plans never select
+        const links = join(dir, 'payload-disk');
+        mkdirSync(links);
+        for (const [name, { path }] of big) symlinkSync(path, join(links, name));
+        execFileSync('tar', ['--dereference', '-cf', join(dir, 'payload-disk.tar'), '-C', links, ...big.map(([name]) => name)]);
+        args.push('-drive', `file=${join(dir, 'payload-disk.tar')},if=none,id=pl,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=pl,serial=anvil-payload');
+      }
+      args.push('-kernel', join(VM_DIR, 'vmlinuz'), '-initrd', join(VM_DIR, 'initrd.img'), '-append', 'console=ttyS0 panic=-1 quiet loglevel=3', '-fw_cfg', `name=opt/anvil/payload.tar,file=${join(dir, 'payload.tar')}`);
+    }
+    const diskDir = o.diskDir ?? dir;
     o.disks.forEach((mib, i) => {
-      const f = join(dir, `disk${i}.img`);
-      writeFileSync(f, '');
-      truncateSync(f, mib * 1024 * 1024);
-      args.push('-drive', `file=${f},if=none,id=d${i},format=raw,cache=unsafe`, '-device', `virtio-blk-pci,drive=d${i},serial=anvil-disk${i}`);
+      const f = join(diskDir, `disk${i}.img`);
+      if (!existsSync(f)) {
+        writeFileSync(f, '');
+        truncateSync(f, mib * 1024 * 1024);
+      }
+      const boot = o.boot === 'disk' && i === 0 ? ',bootindex=1' : '';
+      args.push('-drive', `file=${f},if=none,id=d${i},format=raw,cache=unsafe`, '-device', `virtio-blk-pci,drive=d${i},serial=anvil-disk${i}${boot}`);
     });
     const t0 = Date.now();
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
