@@ -34,6 +34,10 @@ declare -A PROVIDES=(
   [depmod]=kmod
   [cpio]=cpio
   [dash]=dash
+  # the deployed test OS (scripts/vm/build-os-image.sh) and UEFI boots
+  [grub-mkconfig]=grub-common
+  [grub-install]=grub2-common
+  [gettext]=gettext-base
 )
 # qemu-img reads qcow2 images over HTTP with the curl block driver, packaged separately.
 QEMU_CURL=/usr/lib/x86_64-linux-gnu/qemu/block-curl.so
@@ -46,6 +50,9 @@ for tool in "${!PROVIDES[@]}"; do
 done
 
 [ -e "$QEMU_CURL" ] || missing+=(qemu-block-extra)
+[ -d /usr/lib/grub/i386-pc ] || missing+=(grub-pc-bin)
+[ -d /usr/lib/grub/x86_64-efi ] || missing+=(grub-efi-amd64-bin)
+[ -e /usr/share/ovmf/OVMF.fd ] || missing+=(ovmf)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-host: all tools present"

@@ -10,6 +10,11 @@ import { guestScript, prepareVm, runVm, VM_DIR, type VmRun } from '../helpers/vm
  * disks; then the VM is started again without the ramdisk, SeaBIOS boots disk0, and the deployed kernel's
  * initramfs prints a marker with its command line.
  */
+function prepareOs(): void {
+  prepareVm();
+  execFileSync('bash', [join(__dirname, '../../scripts/vm/build-os-image.sh')], { env: { ...process.env, OUT: VM_DIR }, stdio: 'inherit' });
+}
+
 const plan = {
   version: 1,
   metadata: { deployment_id: 'boot-bios-1' },
@@ -42,8 +47,7 @@ describe('agent in a VM: GRUB for BIOS on RAID1 + LVM, then the machine boots fr
   let boot: VmRun;
 
   beforeAll(async () => {
-    prepareVm();
-    execFileSync('bash', [join(__dirname, '../../scripts/vm/build-os-image.sh')], { env: { ...process.env, OUT: VM_DIR }, stdio: 'inherit' });
+    prepareOs();
     deploy = await runVm('deploy-bios', { disks: [1024, 1024], diskDir: disks, files: { 'plan.json': JSON.stringify(plan), 'os.tar.zst': { path: join(VM_DIR, 'os.tar.zst') }, 'run.sh': guestScript(['plan.json']) } });
     if (deploy.rc === 0) boot = await runVm('boot-bios', { disks: [1024, 1024], diskDir: disks, boot: 'disk', timeoutSeconds: 300 });
   });
@@ -57,5 +61,48 @@ describe('agent in a VM: GRUB for BIOS on RAID1 + LVM, then the machine boots fr
 
   it('boots from disk through GRUB into the deployed kernel, with the plan’s kernel parameters and the LVM root', () => {
     expect(boot?.console ?? '').toMatch(/ANVIL-BOOTED-FROM-DISK cmdline=.*root=\/dev\/mapper\/sys-root.*anvil\.marker=deployed/);
+  });
+});
+
+const uefiPlan = {
+  version: 1,
+  metadata: { deployment_id: 'boot-uefi-1' },
+  disks: [
+    {
+      id: 'd0',
+      select: { serial: 'anvil-disk0' },
+      partitions: [
+        { id: 'esp', size: '64MiB', type: 'esp' },
+        { id: 'root', size: 'remaining' },
+      ],
+    },
+  ],
+  filesystems: [
+    { id: 'fs-esp', device: 'esp', type: 'vfat', label: 'EFI', mount: { path: '/boot/efi' } },
+    { id: 'fs-root', device: 'root', type: 'ext4', mount: { path: '/' } },
+  ],
+  images: [{ id: 'os', source: { file: '/opt/anvil/os.tar.zst' }, format: 'tar', target: { path: '/' } }],
+  bootloader: { firmware: 'uefi', targets: ['d0'], kernel_params: ['anvil.marker=uefi'] },
+};
+
+describe('agent in a VM: GRUB for UEFI on an ESP, then OVMF boots the disk', () => {
+  const disks = mkdtempSync(join(tmpdir(), 'anvil-vm-uefidisks-'));
+  let deploy: VmRun;
+  let boot: VmRun | undefined;
+
+  beforeAll(async () => {
+    prepareOs();
+    deploy = await runVm('deploy-uefi', { disks: [768], diskDir: disks, files: { 'plan.json': JSON.stringify(uefiPlan), 'os.tar.zst': { path: join(VM_DIR, 'os.tar.zst') }, 'run.sh': guestScript(['plan.json'], 'uefi') } });
+    if (deploy.rc === 0) boot = await runVm('boot-uefi', { disks: [768], diskDir: disks, boot: 'disk', firmware: 'uefi', timeoutSeconds: 300 });
+  });
+  afterAll(() => rmSync(disks, { recursive: true, force: true }));
+
+  it('deploys with grub-install for x86_64-efi', () => {
+    if (deploy.rc !== 0) throw new Error(`deploy failed (rc ${String(deploy.rc)}):\n${deploy.console.slice(-6000)}`);
+  });
+
+  it('boots from the ESP’s removable path into the deployed kernel', () => {
+    // root by UUID, not by a kernel name that may change between boots
+    expect(boot?.console ?? '').toMatch(/ANVIL-BOOTED-FROM-DISK cmdline=.*root=UUID=[0-9a-f-]{36} .*anvil\.marker=uefi/);
   });
 });

@@ -41,6 +41,8 @@ export interface VmOptions {
   readonly diskDir?: string;
   /** `kernel`: the test ramdisk with the payload (default). `disk`: the firmware boots disk0, as after a deploy. */
   readonly boot?: 'kernel' | 'disk';
+  /** Firmware for a disk boot: SeaBIOS (default) or OVMF. */
+  readonly firmware?: 'bios' | 'uefi';
   readonly timeoutSeconds?: number;
   readonly memoryMiB?: number;
 }
@@ -66,6 +68,7 @@ export async function runVm(name: string, o: VmOptions): Promise<VmRun> {
       }
       args.push('-kernel', join(VM_DIR, 'vmlinuz'), '-initrd', join(VM_DIR, 'initrd.img'), '-append', 'console=ttyS0 panic=-1 quiet loglevel=3', '-fw_cfg', `name=opt/anvil/payload.tar,file=${join(dir, 'payload.tar')}`);
     }
+    if (o.firmware === 'uefi') args.push('-bios', '/usr/share/ovmf/OVMF.fd');
     const diskDir = o.diskDir ?? dir;
     o.disks.forEach((mib, i) => {
       const f = join(diskDir, `disk${i}.img`);
@@ -104,11 +107,11 @@ export async function runVm(name: string, o: VmOptions): Promise<VmRun> {
 }
 
 /** The guest script: run the agent on each plan in turn, then print the state of the disks. */
-export function guestScript(plans: readonly string[]): string {
+export function guestScript(plans: readonly string[], firmware: 'bios' | 'uefi' = 'bios'): string {
   const runs = plans
     .map(
       (p, i) => `echo "ANVIL-STEP provision ${p}"
-node /opt/anvil/anvil.cjs provision --plan /opt/anvil/${p} --progress json --log-file /tmp/agent-${i}.log --log-level info --firmware bios --state /run/anvil-${i}.state --target-root /mnt/target > /tmp/events-${i}.jsonl
+node /opt/anvil/anvil.cjs provision --plan /opt/anvil/${p} --progress json --log-file /tmp/agent-${i}.log --log-level info --firmware ${firmware} --state /run/anvil-${i}.state --target-root /mnt/target > /tmp/events-${i}.jsonl
 rc=$?
 echo "ANVIL-OUT-BEGIN events-${i}"; cat /tmp/events-${i}.jsonl; echo "ANVIL-OUT-END events-${i}"
 if [ $rc -ne 0 ]; then echo "ANVIL-OUT-BEGIN log-${i}"; tail -n 40 /tmp/agent-${i}.log; echo "ANVIL-OUT-END log-${i}"; exit $rc; fi`,

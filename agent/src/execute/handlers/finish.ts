@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnvilError, CONFIGDRIVE_MAX, configdriveBytes, type Action } from '@anvil/shared';
 import { buildConfigdrive } from '../../configdrive/build';
@@ -52,6 +52,7 @@ export async function installBootloader(a: Of<'install_bootloader'>, ctx: ExecCo
     const add = params.join(' ');
     writeFileSync(defaults, line.test(text) ? text.replace(line, (_m, cur: string) => `GRUB_CMDLINE_LINUX="${[cur, add].filter(Boolean).join(' ')}"`) : `${text}\nGRUB_CMDLINE_LINUX="${add}"\n`);
   }
+  await ensureUuidLinks(ctx);
   const binds = a.commands.filter((c) => c.argv[0] === 'mount');
   for (const c of binds) if (!isMounted(c.argv[c.argv.length - 1]!)) await ctx.runner.run(c.argv);
   if ((ctx.plan.raids ?? []).length && existsSync(join(root, 'etc/mdadm'))) {
@@ -67,4 +68,21 @@ export async function installBootloader(a: Of<'install_bootloader'>, ctx: ExecCo
     await ctx.runner.run(['chroot', root, 'grub-install', '--target=x86_64-efi', '--efi-directory=/boot/efi', '--bootloader-id=anvil']);
   }
   return 'ok';
+}
+
+/**
+ * grub-mkconfig writes `root=UUID=…` only when /dev/disk/by-uuid/<uuid> exists; without udev (a minimal
+ * ramdisk) it would fall back to a kernel name like /dev/sda2, which need not survive a reboot. Make the links
+ * for the plan's filesystems.
+ */
+async function ensureUuidLinks(ctx: ExecContext): Promise<void> {
+  const dir = '/dev/disk/by-uuid';
+  for (const fs of ctx.plan.filesystems ?? []) {
+    const device = ctx.devices.get(fs.device);
+    if (!device) continue;
+    const uuid = (await ctx.runner.run(['blkid', '-p', '-o', 'value', '-s', 'UUID', device], { allowFail: true })).stdout.trim();
+    if (!uuid || existsSync(join(dir, uuid))) continue;
+    mkdirSync(dir, { recursive: true });
+    symlinkSync(device, join(dir, uuid));
+  }
 }
