@@ -54,6 +54,11 @@ async function time(fn: () => Promise<void> | void): Promise<number> {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the image benchmark needs root (loop devices)');
+  if (process.env.BENCH_ONLY === 'qcow2') {
+    await qcow2Rss();
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   const raw = join(dir, 'image.raw');
   makeImage(raw);
   sh('gzip', ['-k', '-1', raw]);
@@ -116,7 +121,7 @@ async function qcow2Rss(): Promise<void> {
     const sum = createHash('sha256').update(readFileSync(`${big}.qcow2`)).digest('hex');
     const plan = join(dir, 'q.json');
     writeFileSync(plan, JSON.stringify({ version: 1, disks: [{ id: 'd', select: { name: dev }, table: 'none' }], images: [{ id: 'q', source: { url: `http://127.0.0.1:${server.port}/big.raw.qcow2` }, checksum: `sha256:${sum}`, format: 'qcow2', target: { disk: 'd' } }] }));
-    const bin = join(__dirname, '../agent/bin/anvil.cjs');
+    const bin = process.env.BENCH_AGENT ?? join(__dirname, '../agent/bin/anvil.cjs');
     const t0 = Date.now();
     const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, bin, 'provision', '--plan', plan, '--include-loop', '--only-disks', dev, '--state', join(dir, 'q.state'), '--progress', 'none', '--log-level', 'error', '--firmware', 'bios'], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`qcow2 provision failed: ${r.stderr}`);
