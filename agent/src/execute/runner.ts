@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { AnvilError, type Logger } from '@anvil/shared';
+import { AnvilError, quoteArg, type Logger } from '@anvil/shared';
 
 /** What every command run returns, failed or not (execa's shape). */
 export interface ExecResult {
@@ -33,7 +33,7 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const BUSY_RE = /device or resource busy|resource busy|is in use|EBUSY/i;
 
 export function quote(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return argv.map(quoteArg).join(' ');
 }
 
 export function toolExists(name: string): boolean {

@@ -63,7 +63,6 @@ function placeSequence(
   align: bigint,
   sector: bigint,
   rb: ReportBuilder,
-  containerPath: Path,
 ): Array<{ item: Item; start: bigint; end: bigint }> {
   const out: Array<{ item: Item; start: bigint; end: bigint }> = [];
   const usableStart = alignUp(first + gap, align);
@@ -113,7 +112,6 @@ function placeSequence(
     out.push({ item: it, start, end });
     cursor = end + 1n;
   }
-  void containerPath;
   return out;
 }
 
@@ -166,7 +164,7 @@ export function layoutDisk(
     if (it) items.push(it);
   });
   if (items.length !== parts.length) return undefined; // size errors were reported by the schema
-  const top = placeSequence(items, first, last, 0n, align, sector, rb, diskPath);
+  const top = placeSequence(items, first, last, 0n, align, sector, rb);
   let primaryNumber = 1;
   let logicalNumber = 5;
   for (const { item, start, end } of top) {
@@ -177,7 +175,7 @@ export function layoutDisk(
       const litems = logical
         .map((l, j) => toItem(l, [...item.path, 'logical', j], 'logical'))
         .filter((x): x is Item => x !== undefined);
-      for (const l of placeSequence(litems, start, end, 1n, align, sector, rb, item.path)) {
+      for (const l of placeSequence(litems, start, end, 1n, align, sector, rb)) {
         placed.push({ id: l.item.id, number: logicalNumber++, role: 'logical', start: l.start, end: l.end, path: l.item.path });
       }
     }
