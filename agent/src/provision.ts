@@ -9,8 +9,10 @@ import { readInventory, type InventoryOptions } from './inventory/lsblk';
 import type { Reporter } from './report/events';
 
 export interface ProvisionOptions {
-  /** A path or an http(s) URL. */
+  /** A path or an http(s) URL; with `planText`, only the name used in messages. */
   readonly plan: string;
+  /** The plan itself, already fetched (the ramdisk daemon resolves it from Ironic's node fields). */
+  readonly planText?: string;
   readonly dryRun?: boolean;
   readonly resume?: boolean;
   readonly stateFile?: string;
@@ -51,12 +53,15 @@ export function detectFirmware(): 'bios' | 'uefi' {
  * this machine's disks; disks the plan does not name are never touched.
  */
 export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
-  const text = await loadPlanText(o.plan, o.log);
+  const text = o.planText ?? (await loadPlanText(o.plan, o.log));
   const inventory = await readInventory(o.runner, o.inventory);
   const validation = validatePlan(text, { inventory });
   if (!validation.report.valid) {
     const lines = validation.report.entries.filter((e) => e.severity === 'error').map((e) => formatEntry(e, o.plan));
-    throw new AnvilError('provision.invalid_plan', `the plan is not valid for this machine; nothing was touched:\n${lines.join('\n')}`, { entries: validation.report.entries });
+    throw new AnvilError('provision.invalid_plan', `the plan is not valid for this machine; nothing was touched:\n${lines.join('\n')}`, {
+      entries: validation.report.entries,
+      summary: lines.slice(0, 3).join('; ') + (lines.length > 3 ? ` (and ${lines.length - 3} more)` : ''),
+    });
   }
   for (const w of validation.report.entries) o.log.warn({ code: w.code, pointer: w.pointer }, w.message);
   const compiled = compileValidated(validation, { ...(o.targetRoot ? { targetRoot: o.targetRoot } : {}), ...(o.seed ? { seed: o.seed } : {}) });

@@ -9,3 +9,4 @@ export * from './layout/capacity';
 export * from './validate';
 export * from './compile';
 export * from './convert';
+export * from './openstack';

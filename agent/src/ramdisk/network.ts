@@ -1,0 +1,51 @@
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { AnvilError, type Logger } from '@anvil/shared';
+import type { AgentConfigT } from './config';
+
+type Interfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;
+
+/** MACs of the machine's non-loopback interfaces, the BOOTIF one first. */
+export function lookupAddresses(config: AgentConfigT, ifaces: Interfaces = networkInterfaces()): string[] {
+  const found = new Set(config.macs);
+  for (const list of Object.values(ifaces)) {
+    for (const a of list ?? []) if (!a.internal && a.mac !== '00:00:00:00:00:00') found.add(a.mac.toLowerCase());
+  }
+  return [...found];
+}
+
+/** A usable address of the interface with this MAC (IPv4 first, then a global IPv6). */
+function addressOf(ifaces: Interfaces, mac: string | undefined): string | undefined {
+  const candidates: NetworkInterfaceInfo[] = [];
+  for (const list of Object.values(ifaces)) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (mac && a.mac.toLowerCase() !== mac) continue;
+      candidates.push(a);
+    }
+  }
+  const v4 = candidates.find((a) => a.family === 'IPv4');
+  const v6 = candidates.find((a) => a.family === 'IPv6' && !a.address.toLowerCase().startsWith('fe80'));
+  return (v4 ?? v6)?.address;
+}
+
+export function callbackUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The callback URL the conductor reaches this agent at: the advertised host if configured, else the
+ * address of the BOOTIF interface (or of any interface without BOOTIF), waiting for DHCP to give one.
+ */
+export async function chooseCallbackUrl(config: AgentConfigT, log: Logger, read: () => Interfaces = networkInterfaces): Promise<string> {
+  if (config.advertiseHost) return callbackUrl(config.advertiseHost, config.listenPort);
+  const deadline = Date.now() + config.addressWaitS * 1000;
+  for (;;) {
+    const addr = addressOf(read(), config.bootif);
+    if (addr) return callbackUrl(addr, config.listenPort);
+    if (Date.now() > deadline) {
+      throw new AnvilError('agent.no_address', config.bootif ? `the boot interface ${config.bootif} got no IP address within ${config.addressWaitS} s` : `no network interface got an IP address within ${config.addressWaitS} s`);
+    }
+    log.info({ bootif: config.bootif }, 'waiting for an address on the boot interface');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs Debian bookworm's Ironic (21.4, the 2023.1 release) and Keystone for the protocol tests
+# (idempotent; root). Nothing is configured or started here: test/helpers/openstack.ts renders its own
+# configuration under a temporary directory and runs the single-process `ironic` command.
+#
+# Maintainer scripts must not start daemons (there is no systemd here): a policy-rc.d that answers 101
+# is put in place for the duration of the install, and the debconf questions that would configure a
+# database, RabbitMQ or Keystone registration are answered "no".
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+PKGS=(ironic-api ironic-conductor keystone)
+missing=()
+for p in "${PKGS[@]}"; do
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "openstack: $(dpkg-query -W -f='ironic ${Version}' python3-ironic), $(dpkg-query -W -f='keystone ${Version}' python3-keystone)"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "openstack: missing ${missing[*]} (run as root to install them)" >&2
+  exit 1
+fi
+
+own_policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  own_policy=1
+fi
+trap '[ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d' EXIT
+
+debconf-set-selections <<'SEL'
+ironic-common ironic/configure_db boolean false
+ironic-common ironic/configure_rabbit boolean false
+ironic-common ironic/configure_ksat boolean false
+ironic-api ironic/configure_api-endpoint boolean false
+keystone keystone/configure_db boolean false
+keystone keystone/create-admin-tenant boolean false
+keystone keystone/register-endpoint boolean false
+SEL
+
+policy=$(apt-cache policy ironic-api 2>/dev/null || true)
+if [[ "$policy" != *"Candidate: 1:21"* ]]; then
+  apt-get update -o DPkg::Lock::Timeout=900
+fi
+apt-get install -y -o DPkg::Lock::Timeout=900 --no-install-recommends "${PKGS[@]}"
+echo "openstack: installed $(dpkg-query -W -f='ironic ${Version}' python3-ironic), $(dpkg-query -W -f='keystone ${Version}' python3-keystone)"
