@@ -48,6 +48,10 @@ export class FileServer {
       const headers: Record<string, string | number> = { 'content-length': size - start, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
       if (m) headers['content-range'] = `bytes ${start}-${size - 1}/${size}`;
       res.writeHead(m ? 206 : 200, headers);
+      if (req.method === 'HEAD') {
+        res.end(); // headers only (Ironic checks image URLs with HEAD when it validates a deploy)
+        return;
+      }
       const f = entry.fault;
       let end = size - 1;
       let drop = false;
@@ -62,17 +66,29 @@ export class FileServer {
         return;
       }
       const stream = createReadStream(entry.file, { start, end, highWaterMark: 64 * 1024 });
-      if (f?.rateBps) {
-        stream.on('data', () => {
-          stream.pause();
-          setTimeout(() => stream.resume(), (64 * 1024 * 1000) / f.rateBps!);
-        });
-      }
-      stream.pipe(res, { end: false });
-      stream.on('end', () => {
+      const finish = (): void => {
         if (drop || f?.truncateTo !== undefined) res.socket?.destroy();
         else res.end();
-      });
+      };
+      if (!f?.rateBps) {
+        stream.pipe(res, { end: false });
+        stream.on('end', finish);
+        return;
+      }
+      // Paced: each chunk is followed by the pause that keeps the average at rateBps.
+      const rate = f.rateBps;
+      void (async () => {
+        try {
+          for await (const chunk of stream) {
+            if (res.destroyed) break;
+            if (!res.write(chunk)) await new Promise((r) => res.once('drain', r).once('close', r));
+            await new Promise((r) => setTimeout(r, ((chunk as Buffer).length * 1000) / rate));
+          }
+          finish();
+        } catch {
+          res.destroy();
+        }
+      })();
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;

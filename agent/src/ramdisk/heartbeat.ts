@@ -64,7 +64,7 @@ export class Heartbeater {
       this.count++;
       if (r.ok) {
         this.failures = 0;
-        this.o.log.debug({ heartbeat: this.count }, 'heartbeat accepted');
+        this.o.log.info({ heartbeat: this.count }, 'heartbeat accepted');
       } else {
         this.failures++;
         this.o.log.warn({ status: r.status, reason: r.message, failures: this.failures }, 'heartbeat refused by Ironic');
