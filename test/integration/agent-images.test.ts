@@ -91,6 +91,18 @@ describe('agent: whole-disk images over HTTP', () => {
     });
   }
 
+  it('writes an MBR whole-disk image byte for byte (no GPT is created on a disk whose image has none)', async () => {
+    const mbr = join(loops.dir, 'mbr.img');
+    writeFileSync(mbr, Buffer.concat([Buffer.alloc(MiB), randomBytes(3 * MiB)]));
+    execFileSync(tool('sfdisk'), ['--quiet', mbr], { input: 'label: dos\nstart=2048, size=4096, type=83\n' });
+    server.add('/mbr.img', mbr);
+    const dev = loops.create('img-mbr', 32 * MiB);
+    const r = await runProvision(wholeDiskPlan(dev, server.url('/mbr.img'), `sha256:${sha256(mbr)}`), [dev]);
+    expect(r.error).toBeUndefined();
+    expect(hashDevice(dev, 0, 4 * MiB)).toBe(sha256(mbr));
+    expect(readBytes(dev, 512, 8).toString()).not.toBe('EFI PART');
+  });
+
   it('fails on a truncated download (short read) and leaves nothing bootable', async () => {
     const dev = loops.create('img-short', 128 * MiB);
     server.add('/short.img', raw, { truncateTo: 20 * MiB });

@@ -1,7 +1,7 @@
 import { AnvilError, type Action, type ImageT } from '@anvil/shared';
 import { extractTar, streamImageToDevice, writeQcow2, type ImageProgress } from '../../image/pipeline';
 import { RateMeter } from '../../report/events';
-import type { ExecContext, HandlerResult } from '../context';
+import { skipCommand, type ExecContext, type HandlerResult } from '../context';
 
 type Of<K extends Action['kind']> = Extract<Action, { kind: K }>;
 
@@ -27,6 +27,7 @@ export async function writeImage(a: Of<'write_image'>, ctx: ExecContext): Promis
   if (a.format === 'qcow2') await writeQcow2(image, a.device, deps);
   else await streamImageToDevice(image, a.device, deps, await deviceBytes(ctx, a.device));
   for (const c of a.commands) {
+    if (await skipCommand(c, ctx)) continue;
     // e2fsck -p exits 1 when it corrected something: that is success here.
     const r = await ctx.runner.run(c.argv, { allowFail: c.argv[0] === 'e2fsck' });
     if (c.argv[0] === 'e2fsck' && (r.exitCode ?? 8) > 1) throw new AnvilError('image.fsck_failed', `e2fsck found errors it could not fix on ${a.device}: ${r.stdout.trim().split('\n').pop() ?? ''}`);
