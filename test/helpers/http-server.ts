@@ -81,7 +81,16 @@ export class FileServer {
         try {
           for await (const chunk of stream) {
             if (res.destroyed) break;
-            if (!res.write(chunk)) await new Promise((r) => res.once('drain', r).once('close', r));
+            if (!res.write(chunk)) {
+              await new Promise<void>((resolve) => {
+                const done = (): void => {
+                  res.off('drain', done);
+                  res.off('close', done);
+                  resolve();
+                };
+                res.on('drain', done).on('close', done);
+              });
+            }
             await new Promise((r) => setTimeout(r, ((chunk as Buffer).length * 1000) / rate));
           }
           finish();

@@ -22,15 +22,27 @@ export async function writeToDevice(
   const head = Buffer.alloc(WITHHOLD_BYTES);
   let headLen = 0;
   let pos = 0;
-  const buf = Buffer.allocUnsafe(BLOCK);
+  // Two blocks: one is being written to the device (in libuv's thread pool) while the next one fills from
+  // the network, so downloading, hashing and writing overlap instead of taking turns.
+  const blocks = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
+  let current = 0;
+  let buf = blocks[0]!;
   let bufLen = 0;
   let bufPos = 0;
-  const flush = async (): Promise<void> => {
+  let inFlight: Promise<void> | undefined;
+  const writeAll = async (b: Buffer, len: number, at: number): Promise<void> => {
     let off = 0;
-    while (off < bufLen) {
-      const { bytesWritten } = await fh.write(buf, off, bufLen - off, bufPos + off);
-      off += bytesWritten;
-    }
+    while (off < len) off += (await fh.write(b, off, len - off, at + off)).bytesWritten;
+  };
+  const flush = async (): Promise<void> => {
+    if (inFlight) await inFlight;
+    inFlight = undefined;
+    if (bufLen === 0) return;
+    const write = writeAll(buf, bufLen, bufPos);
+    write.catch(() => undefined); // awaited at the next flush; this only keeps it from counting as unhandled
+    inFlight = write;
+    current ^= 1;
+    buf = blocks[current]!;
     bufLen = 0;
   };
   try {
@@ -62,6 +74,7 @@ export async function writeToDevice(
       options.onBytes?.(pos);
     }
     await flush();
+    await flush(); // waits for the last block
     await fh.sync();
     options.commit(); // throws when the checksum does not match
     let off = 0;
@@ -69,6 +82,7 @@ export async function writeToDevice(
     await fh.sync();
     return { bytesWritten: pos };
   } catch (err) {
+    await inFlight?.catch(() => undefined);
     // Nothing bootable may remain: the head was never written; zero the last MiB written too.
     const tailStart = Math.max(WITHHOLD_BYTES, pos - WITHHOLD_BYTES);
     if (pos > tailStart) await fh.write(Buffer.alloc(pos - tailStart), 0, pos - tailStart, tailStart).catch(() => undefined);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { AnvilError } from '@anvil/shared';
 import { DECOMPRESSORS, isQcow2, type Compression } from './decompress';
 import { WITHHOLD_BYTES } from './device-writer';
@@ -25,6 +25,19 @@ function finished(child: ChildProcess, name: string): Promise<string> {
   });
 }
 
+/** Resolves when a full writable can take more, or has closed (a dead reader); leaves no listener behind. */
+function drained(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      w.off('drain', done);
+      w.off('close', done);
+      resolve();
+    };
+    w.on('drain', done);
+    w.on('close', done);
+  });
+}
+
 /**
  * For images compressed with xz, zstd or bzip2, the decompressed bytes do not pass through Node: the real
  * decompressor feeds `dd`, which writes everything after the first MiB straight to the device, while the first
@@ -42,16 +55,21 @@ export async function writeExternal(
   const argv = DECOMPRESSORS[kind];
   const dec = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   const decDone = finished(dec, argv[0]!);
-  const source = Readable.from(input, { highWaterMark: 4 << 20 });
-  const fed = new Promise<void>((resolve, reject) => {
-    source.on('error', (e) => {
+  const stdin = dec.stdin!;
+  stdin.on('error', () => undefined); // a decompressor that dies is reported by finished()
+  // The compressed bytes go straight into the decompressor's pipe, waiting for it only when the pipe is full.
+  const fed = (async (): Promise<void> => {
+    try {
+      for await (const chunk of input) {
+        if (!stdin.write(chunk)) await drained(stdin);
+      }
+      stdin.end();
+    } catch (e) {
       dec.kill('SIGKILL');
-      reject(e);
-    });
-    dec.stdin!.on('error', () => undefined);
-    source.on('end', () => resolve());
-    source.pipe(dec.stdin!);
-  });
+      throw e;
+    }
+  })();
+  fed.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
   let written = 0;
   try {
     const headDd = spawn('dd', ['bs=1M', 'count=1', 'iflag=fullblock', `of=${headFile}`, 'status=none'], { stdio: [dec.stdout!, 'ignore', 'pipe'] });
