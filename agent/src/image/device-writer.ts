@@ -16,7 +16,7 @@ export interface DeviceWriteResult {
 export async function writeToDevice(
   stream: AsyncIterable<Buffer>,
   device: string,
-  options: { limit?: number; commit: () => void; onBytes?: (written: number) => void },
+  options: { limit?: number; commit: () => Promise<void>; onBytes?: (written: number) => void },
 ): Promise<DeviceWriteResult> {
   const fh = await open(device, 'r+');
   const head = Buffer.alloc(WITHHOLD_BYTES);
@@ -76,7 +76,7 @@ export async function writeToDevice(
     await flush();
     await flush(); // waits for the last block
     await fh.sync();
-    options.commit(); // throws when the checksum does not match
+    await options.commit(); // throws when the checksum does not match
     let off = 0;
     while (off < headLen) off += (await fh.write(head, off, headLen - off, off)).bytesWritten;
     await fh.sync();

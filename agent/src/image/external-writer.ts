@@ -48,7 +48,7 @@ export async function writeExternal(
   input: AsyncIterable<Buffer>,
   kind: Exclude<Compression, 'gzip' | 'none'>,
   device: string,
-  commit: () => void,
+  commit: () => Promise<void>,
 ): Promise<{ bytesWritten: number }> {
   const scratch = await mkdtemp(join(tmpdir(), 'anvil-head-'));
   const headFile = join(scratch, 'head');
@@ -80,7 +80,7 @@ export async function writeExternal(
     const tailDd = spawn('dd', [`of=${device}`, 'bs=4M', 'iflag=fullblock', 'oflag=seek_bytes', `seek=${WITHHOLD_BYTES}`, 'conv=fsync,notrunc'], { stdio: [dec.stdout!, 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     const [stats] = await Promise.all([finished(tailDd, 'dd'), decDone, fed]);
     written += bytesCopied(stats);
-    commit(); // throws when the checksum does not match
+    await commit(); // throws when the checksum does not match
     const fh = await open(device, 'r+');
     try {
       let off = 0;

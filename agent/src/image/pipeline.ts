@@ -1,10 +1,10 @@
-import { createHash, type Hash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { AnvilError, parseChecksum, type ImageT, type Logger } from '@anvil/shared';
 import type { Runner } from '../execute/runner';
 import { decompress, isQcow2, sniffCompression, type Compression } from './decompress';
 import { writeToDevice } from './device-writer';
 import { writeExternal } from './external-writer';
+import { workerHash, type StreamHash } from './hash-worker';
 import { openSource, type OpenedSource } from './sources';
 
 export interface ImageProgress {
@@ -27,26 +27,31 @@ export interface ImageDeps {
 
 interface Tapped {
   readonly stream: AsyncIterable<Buffer>;
-  readonly state: { bytes: number; done: boolean; hash: Hash | undefined };
+  readonly state: { bytes: number; done: boolean; hash: StreamHash | undefined };
 }
 
 /** Counts and hashes the bytes as they arrive (the checksum is of the file as served). */
 function tap(src: OpenedSource, algorithm: string | undefined, onProgress: ImageDeps['onProgress']): Tapped {
-  const state = { bytes: 0, done: false, hash: algorithm ? createHash(algorithm) : undefined };
+  const state = { bytes: 0, done: false, hash: algorithm ? workerHash(algorithm) : undefined };
   let lastReport = 0;
   const stream = (async function* () {
-    for await (const chunk of src.bytes) {
-      state.hash?.update(chunk);
-      state.bytes += chunk.length;
-      const now = Date.now();
-      if (onProgress && now - lastReport >= 250) {
-        lastReport = now;
-        onProgress({ bytes: state.bytes, ...(src.total !== undefined ? { total: src.total } : {}) });
+    try {
+      for await (const chunk of src.bytes) {
+        const wait = state.hash?.update(chunk);
+        if (wait) await wait;
+        state.bytes += chunk.length;
+        const now = Date.now();
+        if (onProgress && now - lastReport >= 250) {
+          lastReport = now;
+          onProgress({ bytes: state.bytes, ...(src.total !== undefined ? { total: src.total } : {}) });
+        }
+        yield chunk;
       }
-      yield chunk;
+      state.done = true;
+      onProgress?.({ bytes: state.bytes, ...(src.total !== undefined ? { total: src.total } : {}) });
+    } finally {
+      if (!state.done) state.hash?.close(); // the worker goes with a stream that failed or was abandoned
     }
-    state.done = true;
-    onProgress?.({ bytes: state.bytes, ...(src.total !== undefined ? { total: src.total } : {}) });
   })();
   return { stream, state };
 }
@@ -64,18 +69,25 @@ async function peek(stream: AsyncIterable<Buffer>, n: number): Promise<{ head: B
   }
   const head = Buffer.concat(parts);
   const rest = (async function* () {
-    if (head.length) yield head;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    try {
+      if (head.length) yield head;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    } finally {
+      await it.return?.(); // a consumer that stops early stops the source (and its hashing worker) too
+    }
   })();
   return { head, rest };
 }
 
-function verifier(image: ImageT, state: Tapped['state']): () => string | undefined {
+function verifier(image: ImageT, state: Tapped['state']): () => Promise<string | undefined> {
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
-  return () => {
-    if (!state.done) throw new AnvilError('image.short_read', 'the image stream ended before the source did');
+  return async () => {
+    if (!state.done) {
+      state.hash?.close();
+      throw new AnvilError('image.short_read', 'the image stream ended before the source did');
+    }
     if (!checksum || !state.hash) return undefined;
-    const digest = state.hash.digest('hex');
+    const digest = await state.hash.digest();
     if (digest !== checksum.value) {
       throw new AnvilError('image.checksum_mismatch', `${checksum.algorithm} of the image is ${digest}, the plan expects ${checksum.value}`, { expected: checksum.value, actual: digest });
     }
@@ -96,8 +108,8 @@ export async function streamImageToDevice(image: ImageT, device: string, deps: I
   let digest: string | undefined;
   const verify = verifier(image, tapped.state);
   if (compression === 'xz' || compression === 'zstd' || compression === 'bzip2') {
-    const res = await writeExternal(rest, compression, device, () => {
-      digest = verify();
+    const res = await writeExternal(rest, compression, device, async () => {
+      digest = await verify();
     });
     if (limit !== undefined && res.bytesWritten > limit) throw new AnvilError('image.too_large', `the image is larger than ${device}`);
     deps.log.info({ device, bytesIn: tapped.state.bytes, bytesOut: res.bytesWritten, compression }, 'image written');
@@ -110,8 +122,8 @@ export async function streamImageToDevice(image: ImageT, device: string, deps: I
   }
   const res = await writeToDevice(outRest, device, {
     ...(limit !== undefined ? { limit } : {}),
-    commit: () => {
-      digest = verify();
+    commit: async () => {
+      digest = await verify();
     },
   });
   deps.log.info({ device, bytesIn: tapped.state.bytes, bytesOut: res.bytesWritten, compression }, 'image written');
@@ -125,7 +137,7 @@ async function hashOnly(image: ImageT, deps: ImageDeps): Promise<void> {
   const src = await openSource(image.source, deps.log);
   const tapped = tap(src, checksum.algorithm, deps.onProgress);
   for await (const chunk of tapped.stream) void chunk;
-  verifier(image, tapped.state)();
+  await verifier(image, tapped.state)();
 }
 
 /**
@@ -170,6 +182,6 @@ export async function extractTar(image: ImageT, dir: string, deps: ImageDeps): P
   }
   const code = await exited;
   if (code !== 0) throw new AnvilError('image.tar_failed', `tar could not extract the image: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);
-  const digest = verify();
+  const digest = await verify();
   return { bytesIn: tapped.state.bytes, bytesOut, compression, ...(digest ? { digest } : {}) };
 }
