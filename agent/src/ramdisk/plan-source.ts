@@ -1,6 +1,6 @@
 import { AnvilError, type InventoryT, type Logger } from '@anvil/shared';
 import { z } from 'zod';
-import { httpBytes } from '../image/http-source';
+import { request } from 'undici';
 import { planFromInstanceInfo } from './instance-plan';
 
 export type PlanOrigin = 'step-args' | 'driver_info.anvil_metadata_url' | 'instance_info.anvil_plan' | 'instance_info';
@@ -36,15 +36,48 @@ function redactUrl(url: string): string {
   }
 }
 
+/** GETs a plan; a refusal carries the server's own code and message (the driver-service answers `{code, message}`). */
 async function fetchText(url: string, log: Logger, what: string): Promise<string> {
-  const parts: Buffer[] = [];
-  try {
-    for await (const b of httpBytes(url, { log, retries: 4 })) parts.push(b);
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new AnvilError('plan.fetch_failed', `cannot fetch the plan from ${what} (${redactUrl(url)}): ${why}`, {}, 502, err);
+  const shown = redactUrl(url);
+  let lastWhy = '';
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    try {
+      const res = await request(url, { headers: { accept: 'application/json' }, headersTimeout: 30_000, bodyTimeout: 60_000 });
+      const body = await res.body.text();
+      if (res.statusCode === 200) return body;
+      let why = `HTTP ${res.statusCode}`;
+      try {
+        const e = JSON.parse(body) as { code?: unknown; message?: unknown };
+        if (typeof e.message === 'string') why += `: ${e.message}${typeof e.code === 'string' ? ` (${e.code})` : ''}`;
+      } catch {
+        // not JSON
+      }
+      if (res.statusCode < 500) throw new AnvilError('plan.fetch_refused', `${what} (${shown}) refused the plan: ${why}`, { status: res.statusCode }, 502);
+      lastWhy = why;
+    } catch (err) {
+      if (err instanceof AnvilError) throw err;
+      lastWhy = err instanceof Error ? err.message : String(err);
+    }
+    log.warn({ url: shown, attempt, why: lastWhy }, 'plan fetch failed; retrying');
+    await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
   }
-  return Buffer.concat(parts).toString('utf8');
+  throw new AnvilError('plan.fetch_failed', `cannot fetch the plan from ${what} (${shown}): ${lastWhy}`, {}, 502);
+}
+
+/**
+ * `{{configdrive}}` left in a plan by the driver-service (Ironic's API masks instance_info.configdrive):
+ * filled from the node the conductor sent, or the config drive is left out when there is none.
+ */
+export function fillConfigdrive(text: string, node: ConductorNodeT): string {
+  if (!text.includes('"{{configdrive}}"')) return text;
+  const plan = JSON.parse(text) as Record<string, unknown>;
+  const cd = node.instance_info.configdrive;
+  const given = cd !== undefined && cd !== null && cd !== '';
+  if (plan.configdrive && typeof plan.configdrive === 'object') {
+    if (given) (plan.configdrive as Record<string, unknown>).source = cd;
+    else delete plan.configdrive;
+  }
+  return JSON.stringify(plan);
 }
 
 function inline(value: unknown, what: string): string {
@@ -68,7 +101,7 @@ export async function resolvePlan(args: Record<string, unknown>, node: Conductor
   const meta = node.driver_info.anvil_metadata_url;
   if (typeof meta === 'string' && meta) {
     if (MASKED.test(meta)) throw new AnvilError('plan.masked', 'driver_info.anvil_metadata_url reached the agent masked by Ironic; re-adopt the node so the URL carries its secret in the path');
-    return { text: await fetchText(meta, log, 'driver_info.anvil_metadata_url'), origin: 'driver_info.anvil_metadata_url', name: redactUrl(meta) };
+    return { text: fillConfigdrive(await fetchText(meta, log, 'driver_info.anvil_metadata_url'), node), origin: 'driver_info.anvil_metadata_url', name: redactUrl(meta) };
   }
   const ii = node.instance_info;
   if (ii.anvil_plan !== undefined && ii.anvil_plan !== null) return { text: inline(ii.anvil_plan, 'instance_info.anvil_plan'), origin: 'instance_info.anvil_plan', name: 'instance_info.anvil_plan' };

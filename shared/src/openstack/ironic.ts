@@ -67,6 +67,11 @@ export class IronicClient {
     });
   }
 
+  /** `GET /v1/`: the API answers (readiness checks). */
+  async ping(): Promise<void> {
+    await this.call('get', '/v1/', 'reading the API root');
+  }
+
   async getNode(ident: string): Promise<IronicNodeT> {
     return IronicNode.parse(await this.call('get', `/v1/nodes/${encodeURIComponent(ident)}`, `reading node ${ident}`));
   }

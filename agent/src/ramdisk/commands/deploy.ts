@@ -1,8 +1,10 @@
-import { AnvilError } from '@anvil/shared';
+import { AnvilError, type Logger } from '@anvil/shared';
 import { z } from 'zod';
 import { provision } from '../../provision';
-import { readInventory } from '../../inventory/lsblk';
-import { ConductorNode, redactPlan, resolvePlan } from '../plan-source';
+import { readInventory, type InventoryOptions } from '../../inventory/lsblk';
+import { ConductorNode, redactPlan, resolvePlan, type ResolvedPlan } from '../plan-source';
+import { MultiReporter, type Reporter } from '../../report/events';
+import { HttpReporter, reportTarget } from '../../report/http';
 import { eraseDisksMetadata } from './erase';
 import { HARDWARE_MANAGER, managerVersions, versionsMatch, type AgentContext } from './context';
 import { VersionMismatch, type CommandSpec } from './registry';
@@ -44,6 +46,19 @@ async function runProvision(ctx: AgentContext, p: z.infer<typeof ExecuteParams>,
   ctx.lastPlan = { origin: plan.origin, name: plan.name, redacted: redactPlan(plan.text) };
   log.info({ origin: plan.origin, plan: plan.name, resumed }, 'plan resolved');
   const started = Date.now();
+  // A plan from the driver-service: progress goes back to it, authorised by the same capability.
+  const meta = p.node.driver_info.anvil_metadata_url;
+  const target = plan.origin === 'driver_info.anvil_metadata_url' && typeof meta === 'string' ? reportTarget(meta) : undefined;
+  const http = target ? new HttpReporter(target, log) : undefined;
+  const reporter = http ? new MultiReporter([ctx.reporter, http]) : ctx.reporter;
+  try {
+    return await provisionWith(ctx, plan, inventoryOptions, resumed, reporter, log, started);
+  } finally {
+    await http?.drain();
+  }
+}
+
+async function provisionWith(ctx: AgentContext, plan: ResolvedPlan, inventoryOptions: InventoryOptions, resumed: boolean, reporter: Reporter, log: Logger, started: number): Promise<Record<string, unknown>> {
   const result = await provision({
     plan: plan.name,
     planText: plan.text,
@@ -54,7 +69,7 @@ async function runProvision(ctx: AgentContext, p: z.infer<typeof ExecuteParams>,
     inventory: inventoryOptions,
     runner: ctx.runner,
     log,
-    reporter: ctx.reporter,
+    reporter,
   });
   ctx.lastCompiled = result.compiled;
   return {

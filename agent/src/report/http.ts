@@ -1,0 +1,84 @@
+import { request } from 'undici';
+import type { Logger } from '@anvil/shared';
+import type { ProgressEvent, Reporter } from './events';
+
+/**
+ * Where a driver-service capability URL (`…/v1/metadata/{node}/{secret}`) takes progress reports: the
+ * service's vendor-passthru-shaped endpoint, authorised by the same secret.
+ */
+export function reportTarget(metadataUrl: string): { url: string; capability: string } | undefined {
+  try {
+    const u = new URL(metadataUrl);
+    const m = /^(.*)\/v1\/metadata\/([^/]+)\/([^/]+)\/?$/.exec(u.pathname);
+    if (!m) return undefined;
+    return { url: `${u.origin}${m[1]}/v1/nodes/${m[2]}/vendor_passthru/progress`, capability: decodeURIComponent(m[3]!) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends progress events to the driver-service in batches: stage and final events at once, byte progress
+ * at most every `intervalMs`. Best effort: a service that does not answer never slows or fails a deploy.
+ */
+export class HttpReporter implements Reporter {
+  private queue: ProgressEvent[] = [];
+  private lastProgress?: ProgressEvent;
+  private timer?: NodeJS.Timeout;
+  private sending: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly target: { url: string; capability: string },
+    private readonly log: Logger,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  emit(event: ProgressEvent): void {
+    if (event.type === 'progress') {
+      this.lastProgress = event; // only the latest byte count matters
+      this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
+      return;
+    }
+    if (this.lastProgress) {
+      this.queue.push(this.lastProgress);
+      this.lastProgress = undefined;
+    }
+    this.queue.push(event);
+    this.flush();
+  }
+
+  /** Resolves once everything emitted so far was sent (or given up on). */
+  async drain(): Promise<void> {
+    this.flush();
+    await this.sending;
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.lastProgress) {
+      this.queue.push(this.lastProgress);
+      this.lastProgress = undefined;
+    }
+    if (!this.queue.length) return;
+    const events = this.queue;
+    this.queue = [];
+    this.sending = this.sending.then(() => this.send(events));
+  }
+
+  private async send(events: ProgressEvent[]): Promise<void> {
+    try {
+      const res = await request(this.target.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-anvil-capability': this.target.capability },
+        body: JSON.stringify({ events }),
+        headersTimeout: 5000,
+        bodyTimeout: 5000,
+      });
+      await res.body.dump();
+      if (res.statusCode >= 300) this.log.warn({ status: res.statusCode }, 'the driver-service refused a progress report');
+    } catch (err) {
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'progress report not delivered');
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export { startService, type RunningService } from './server';
+export { loadConfig, ServiceConfig, type ServiceConfigT } from './config';
+export { main } from './main';

@@ -1,0 +1,43 @@
+import { AnvilError, type IronicClient, type JsonPatchOp } from '@anvil/shared';
+import type { ServiceConfigT } from '../config';
+import type { Repository } from '../store/repository';
+import { hashSecret, metadataUrl, newSecret } from './capability';
+
+/** States in which Ironic lets an interface change (or any state in maintenance). */
+const INTERFACE_STATES = ['enroll', 'manageable', 'available', 'inspect failed'];
+
+export interface Adoption {
+  node_uuid: string;
+  metadata_url: string;
+  deploy_interface: string;
+  layout: string | null;
+}
+
+/**
+ * Adopts a node: custom-agent as its deploy interface where Ironic allows the change, and a fresh
+ * capability URL in driver_info.anvil_metadata_url (the old one stops working).
+ */
+export async function adoptNode(ironic: IronicClient, repo: Repository, config: ServiceConfigT, ident: string, layout?: string): Promise<Adoption> {
+  if (layout !== undefined && !repo.layout(layout)) throw new AnvilError('layout.not_found', `no layout named ${layout}`, {}, 404);
+  const node = await ironic.getNode(ident);
+  const secret = newSecret();
+  const url = metadataUrl(config.public_url, node.uuid, secret);
+  const ops: JsonPatchOp[] = [{ op: 'add', path: '/driver_info/anvil_metadata_url', value: url }];
+  if (layout !== undefined) ops.push({ op: 'add', path: '/driver_info/anvil_layout', value: layout });
+  if (node.deploy_interface !== 'custom-agent') {
+    if (!INTERFACE_STATES.includes(node.provision_state) && !node.maintenance) {
+      throw new AnvilError('adopt.wrong_state', `node ${node.uuid} is ${node.provision_state}: Ironic changes its deploy interface only in ${INTERFACE_STATES.join(', ')} or in maintenance`, { state: node.provision_state }, 409);
+    }
+    ops.push({ op: 'replace', path: '/deploy_interface', value: 'custom-agent' });
+  }
+  await ironic.patchNode(node.uuid, ops);
+  repo.upsertNode({ uuid: node.uuid, capability_hash: hashSecret(secret), layout: layout ?? null, adopted_at: new Date().toISOString() });
+  return { node_uuid: node.uuid, metadata_url: url, deploy_interface: 'custom-agent', layout: layout ?? null };
+}
+
+/** A new capability for a node whose deploy ended: the URL the agent used stops working. */
+export async function rotateCapability(ironic: IronicClient, repo: Repository, config: ServiceConfigT, nodeUuid: string): Promise<void> {
+  const secret = newSecret();
+  await ironic.patchNode(nodeUuid, [{ op: 'add', path: '/driver_info/anvil_metadata_url', value: metadataUrl(config.public_url, nodeUuid, secret) }]);
+  repo.rotateCapability(nodeUuid, hashSecret(secret));
+}

@@ -1,0 +1,39 @@
+import type { IronicClient, Logger } from '@anvil/shared';
+import type { ServiceConfigT } from '../config';
+import { rotateCapability } from '../nodes/adopt';
+import type { Repository } from '../store/repository';
+import type { DeploymentTracker } from './tracker';
+
+const DEPLOYING = ['deploying', 'wait call-back'];
+
+/**
+ * Follows deployments in progress in Ironic. When Ironic shows one over (active, deploy failed, or the
+ * node moved on), the deployment is closed and the node's capability rotated: the URL its agent used
+ * stops working.
+ */
+export function watchIronic(ironic: IronicClient, repo: Repository, tracker: DeploymentTracker, config: ServiceConfigT, log: Logger, intervalMs: number): () => void {
+  let busy = false;
+  const tick = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (const d of tracker.open()) {
+        try {
+          const node = await ironic.getNode(d.node_uuid);
+          if (DEPLOYING.includes(node.provision_state)) continue;
+          const ok = node.provision_state === 'active';
+          await rotateCapability(ironic, repo, config, d.node_uuid); // first: a deployment is closed only once its capability is dead
+          tracker.close(d, ok ? 'succeeded' : 'failed', ok ? null : (node.last_error ?? `Ironic moved the node to ${node.provision_state}`));
+          log.info({ node_uuid: d.node_uuid, deployment: d.id, state: node.provision_state }, 'deploy over: capability rotated');
+        } catch (err) {
+          log.warn({ node_uuid: d.node_uuid, err: err instanceof Error ? err.message : String(err) }, 'could not follow the deploy in Ironic');
+        }
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,29 @@
+import { Router } from 'express';
+import { AnvilError } from '@anvil/shared';
+import type { ServiceDeps } from '../deps';
+
+export function deploymentRoutes(d: ServiceDeps): Router {
+  const r = Router();
+  r.get('/v1/deployments', (_req, res) => {
+    res.json({ deployments: d.repo.deployments() });
+  });
+  r.get('/v1/deployments/:node', (req, res) => {
+    const dep = d.repo.latestDeployment(req.params.node);
+    if (!dep) throw new AnvilError('deployment.not_found', `no deployment of node ${req.params.node}`, {}, 404);
+    res.json(dep);
+  });
+  // Server-sent events: the current state at once, then one event per change.
+  r.get('/v1/deployments/:node/events', (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    const send = (data: unknown): void => void res.write(`event: deployment\ndata: ${JSON.stringify(data)}\n\n`);
+    const current = d.repo.latestDeployment(req.params.node);
+    if (current) send(current);
+    const unsubscribe = d.tracker.subscribe(req.params.node, send);
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    });
+  });
+  return r;
+}

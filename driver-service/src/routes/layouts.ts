@@ -1,0 +1,39 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { AnvilError, validatePlan } from '@anvil/shared';
+import type { ServiceDeps } from '../deps';
+import { fillLayout, SAMPLE_VALUES } from '../plan/fill';
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const LayoutWrite = z.strictObject({ description: z.string().optional(), plan: z.record(z.string(), z.unknown()), default: z.boolean().optional() });
+
+export function layoutRoutes(d: ServiceDeps): Router {
+  const r = Router();
+  r.get('/v1/layouts', (_req, res) => {
+    res.json({ layouts: d.repo.layouts() });
+  });
+  r.get('/v1/layouts/:name', (req, res) => {
+    const l = d.repo.layout(req.params.name);
+    if (!l) throw new AnvilError('layout.not_found', `no layout named ${req.params.name}`, {}, 404);
+    res.json(l);
+  });
+  r.put('/v1/layouts/:name', (req, res) => {
+    const name = req.params.name;
+    if (!NAME.test(name)) throw new AnvilError('layout.bad_name', `layout names are lower-case letters, digits, - and _ (at most 63): ${name}`);
+    const body = LayoutWrite.safeParse(req.body);
+    if (!body.success) throw new AnvilError('request.invalid', `layout: ${body.error.issues[0]?.path.join('.') ?? ''} ${body.error.issues[0]?.message ?? ''}`);
+    // Validated as a deploy would see it, with sample values in the placeholders.
+    const sample = fillLayout(body.data.plan, SAMPLE_VALUES, { nodeUuid: '00000000-0000-4000-8000-000000000000', deploymentId: 'validation', layout: name });
+    const report = validatePlan(JSON.stringify(sample)).report;
+    if (!report.valid) {
+      res.status(422).json({ code: 'layout.invalid', message: `layout ${name} is not a valid plan`, entries: report.entries.map((e) => ({ severity: e.severity, code: e.code, pointer: e.pointer, message: e.message })) });
+      return;
+    }
+    res.json(d.repo.putLayout({ name, description: body.data.description, plan: body.data.plan, default: body.data.default ?? false }));
+  });
+  r.delete('/v1/layouts/:name', (req, res) => {
+    if (!d.repo.deleteLayout(req.params.name)) throw new AnvilError('layout.not_found', `no layout named ${req.params.name}`, {}, 404);
+    res.status(204).end();
+  });
+  return r;
+}

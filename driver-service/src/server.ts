@@ -1,0 +1,52 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { createLogger, IronicClient, type Logger } from '@anvil/shared';
+import { serviceApp } from './app';
+import type { ServiceConfigT } from './config';
+import { watchIronic } from './progress/ironic-watch';
+import { DeploymentTracker } from './progress/tracker';
+import { openDatabase } from './store/db';
+import { Repository } from './store/repository';
+
+export interface RunningService {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Opens the database, starts the HTTP API and the Ironic watcher; close() stops them gracefully. */
+export async function startService(config: ServiceConfigT, options: { log?: Logger; watchIntervalMs?: number } = {}): Promise<RunningService> {
+  const log = options.log ?? createLogger({ level: config.log_level, name: 'anvil-driver-service' });
+  const db = openDatabase(config.data_dir);
+  const repo = new Repository(db);
+  const ironic = new IronicClient({ endpoint: config.ironic_url, microversion: config.ironic_microversion });
+  const tracker = new DeploymentTracker(repo);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = {
+    registry,
+    planFetches: new Counter({ name: 'anvil_plan_fetches_total', help: 'Plan fetches by agents, by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
+    reports: new Counter({ name: 'anvil_progress_reports_total', help: 'Progress reports from agents, by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
+  };
+  const app = serviceApp({ config, repo, ironic, tracker, log, metrics });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.listen_port, config.listen_host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const port = (server.address() as AddressInfo).port;
+  const stopWatch = watchIronic(ironic, repo, tracker, config, log, options.watchIntervalMs ?? 5000);
+  log.info({ listen: `${config.listen_host}:${port}`, public_url: config.public_url, ironic: config.ironic_url }, 'driver-service listening');
+  return {
+    url: `http://${config.listen_host}:${port}`,
+    port,
+    close: async () => {
+      stopWatch();
+      server.closeIdleConnections();
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        setTimeout(() => server.closeAllConnections(), 5000).unref();
+      });
+      db.close();
+    },
+  };
+}

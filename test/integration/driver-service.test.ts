@@ -1,0 +1,181 @@
+/**
+ * The driver-service against a real Ironic, with the real agent as the node's ramdisk: adoption writes
+ * driver_info, the capability URL answers only during the deploy and only with the right secret, the plan
+ * is compiled from a stored layout and instance_info, progress is visible while the agent writes, and the
+ * capability is rotated once Ironic shows the deploy over.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@anvil/shared';
+import { loadConfig, startService, type RunningService } from '../../driver-service/src';
+import { AgentProcess } from '../helpers/agent-process';
+import { FileServer } from '../helpers/http-server';
+import { enrollNode, freePort, IronicServer } from '../helpers/ironic';
+import { blkid, LoopDisks, mountsUnder } from '../helpers/loop';
+import { tool } from '../helpers/tools';
+
+const MiB = 1024 * 1024;
+const loops = new LoopDisks();
+const files = new FileServer();
+const work = mkdtempSync(join(tmpdir(), 'anvil-ds-test-'));
+let ironic: IronicServer;
+let service: RunningService;
+let tarball: string;
+const agents: AgentProcess[] = [];
+
+const sh = (cmd: string, args: string[]): string => execFileSync(tool(cmd), args, { encoding: 'utf8' });
+const api = (path: string, init?: RequestInit): Promise<Response> => fetch(`${service.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+
+const LAYOUT = {
+  version: 1,
+  disks: [{ id: 'd', select: { name: '@DEV@' }, table: 'gpt', partitions: [{ id: 'root', size: '96MiB' }, { id: 'data', size: 'remaining' }] }],
+  filesystems: [
+    { id: 'fs-root', device: 'root', type: 'ext4', label: 'root', mount: { path: '/' } },
+    { id: 'fs-data', device: 'data', type: 'ext4', label: 'data', mount: { path: '/srv' } },
+  ],
+  images: [{ id: 'os', source: { url: '{{image.url}}' }, checksum: '{{image.checksum}}', format: 'tar', target: { path: '/' } }],
+  configdrive: { disk: 'd', source: '{{configdrive}}', size: '16MiB' },
+};
+
+beforeAll(async () => {
+  ironic = await IronicServer.start();
+  await files.start();
+  const tree = join(work, 'tree');
+  mkdirSync(join(tree, 'etc'), { recursive: true });
+  writeFileSync(join(tree, 'etc', 'anvil-marker'), 'deployed by the driver-service\n');
+  writeFileSync(join(tree, 'payload.bin'), randomBytes(6 * MiB));
+  tarball = join(work, 'root.tar.gz');
+  sh('tar', ['-czf', tarball, '-C', tree, '.']);
+  files.add('/root.tar.gz', tarball, { rateBps: 2 * MiB });
+  const port = await freePort();
+  const config = loadConfig(undefined, { ANVIL_LISTEN_PORT: String(port), ANVIL_PUBLIC_URL: `http://127.0.0.1:${port}`, ANVIL_DATA_DIR: join(work, 'data'), ANVIL_IRONIC_URL: ironic.url });
+  service = await startService(config, { log: silentLogger(), watchIntervalMs: 500 });
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(agents.map((a) => a.stop()));
+  await service?.close();
+  await files.stop();
+  await ironic?.stop();
+  loops.cleanup();
+});
+
+describe('driver-service', () => {
+  it('validates layouts on write and reports where they are wrong', async () => {
+    const bad = await api('/v1/layouts/broken', { method: 'PUT', body: JSON.stringify({ plan: { version: 1, disks: [{ id: 'd', select: { name: '/dev/sda' }, partitions: [{ id: 'p', size: '12 GiBs' }] }] } }) });
+    expect(bad.status).toBe(422);
+    expect(await bad.json()).toMatchObject({ code: 'layout.invalid', entries: [expect.objectContaining({ pointer: '/disks/0/partitions/0/size', code: 'size.invalid' })] });
+    expect((await api('/v1/layouts/broken')).status).toBe(404);
+  });
+
+  it('adopts a node, serves its plan only during the deploy with the right secret, shows progress, and rotates the capability after', async () => {
+    const dev = loops.create('ds', 160 * MiB);
+    const layout = JSON.parse(JSON.stringify(LAYOUT).replace('@DEV@', dev)) as Record<string, unknown>;
+    const put = await api('/v1/layouts/two-fs', { method: 'PUT', body: JSON.stringify({ description: 'root + /srv, tarball, config drive', plan: layout }) });
+    expect(put.status).toBe(200);
+
+    const client = ironic.client();
+    const mac = '52:54:00:cc:00:01';
+    const node = await enrollNode(client, {
+      name: 'ds-node',
+      mac,
+      instanceInfo: { image_source: files.url('/root.tar.gz'), image_os_hash_algo: 'sha256', image_os_hash_value: createHash('sha256').update(readFileSync(tarball)).digest('hex') },
+    });
+    await client.patchNode(node.uuid, [{ op: 'replace', path: '/deploy_interface', value: 'fake' }]);
+
+    const adopted = await api(`/v1/nodes/${node.uuid}/adopt`, { method: 'POST', body: JSON.stringify({ layout: 'two-fs' }) });
+    expect(adopted.status).toBe(200);
+    const adoption = (await adopted.json()) as { metadata_url: string; deploy_interface: string };
+    const enrolled = await client.getNode(node.uuid);
+    expect(enrolled.deploy_interface).toBe('custom-agent');
+    expect(enrolled.driver_info).toMatchObject({ anvil_metadata_url: adoption.metadata_url, anvil_layout: 'two-fs' });
+    const secret = adoption.metadata_url.split('/').pop()!;
+    expect(Buffer.from(secret, 'base64url').length).toBe(32);
+
+    // Outside the deploy window, and with a wrong secret: refused.
+    const early = await fetch(adoption.metadata_url);
+    expect(early.status).toBe(409);
+    expect(await early.json()).toMatchObject({ code: 'metadata.not_deploying' });
+    const forged = await fetch(adoption.metadata_url.replace(secret, randomBytes(32).toString('base64url')));
+    expect(forged.status).toBe(403);
+
+    await client.setProvisionState(node.uuid, 'provide');
+    await client.waitForProvisionState(node.uuid, ['available'], { timeoutMs: 60_000, intervalMs: 300 });
+    const agent = await AgentProcess.start({ apiUrl: ironic.url, mac, disks: [dev], dir: join(work, 'agent') });
+    agents.push(agent);
+    const sse = new AbortController();
+    const seen: { state: string; stage: string | null; bytes: number | null }[] = [];
+    const watching = (async () => {
+      const res = await fetch(`${service.url}/v1/deployments/${node.uuid}/events`, { signal: sse.signal });
+      const decoder = new TextDecoder();
+      let buf = '';
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buf += decoder.decode(chunk, { stream: true });
+        for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+          const data = buf.slice(0, i).split('\n').find((l) => l.startsWith('data: '));
+          buf = buf.slice(i + 2);
+          if (data) seen.push(JSON.parse(data.slice(6)) as { state: string; stage: string | null; bytes: number | null });
+        }
+      }
+    })().catch(() => undefined);
+    const t0 = Date.now();
+    await client.setProvisionState(node.uuid, 'active', { configdrive: { meta_data: { hostname: 'ds-node' }, user_data: '#cloud-config\n' } });
+
+    // While the agent writes, the operator sees the stage and the bytes.
+    const midway = await (async () => {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        const r = await api(`/v1/deployments/${node.uuid}`);
+        if (r.status !== 200) continue;
+        const dep = (await r.json()) as { state: string; stage: string | null; bytes: number | null; bytes_total: number | null };
+        if (dep.state === 'running' && dep.stage?.startsWith('extract_image') && (dep.bytes ?? 0) > 0 && (dep.bytes ?? 0) < (dep.bytes_total ?? 0)) return dep;
+      }
+      throw new Error('no progress was visible while the image was written');
+    })();
+    expect(midway.bytes_total).toBe(readFileSync(tarball).length);
+
+    const done = await client.waitForProvisionState(node.uuid, ['active'], { timeoutMs: 120_000, intervalMs: 500 });
+    expect(done.last_error ?? null).toBeNull();
+    expect(await agent.exited).toBe(0);
+    const finished = await (async () => {
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        const dep = (await (await api(`/v1/deployments/${node.uuid}`)).json()) as { state: string; closed_at: string | null };
+        if (dep.closed_at) return dep; // Ironic showed the deploy over and the capability was rotated
+      }
+      throw new Error('the deployment was not closed');
+    })();
+    expect(finished).toMatchObject({ state: 'succeeded', layout: 'two-fs' });
+    sse.abort();
+    await watching;
+    expect(seen.some((d) => d.state === 'running' && (d.bytes ?? 0) > 0)).toBe(true);
+    expect(seen.at(-1)?.state).toBe('succeeded');
+
+    // The capability the agent used no longer works; Ironic holds a new one.
+    const after = await client.getNode(node.uuid);
+    expect(after.driver_info.anvil_metadata_url).not.toBe(adoption.metadata_url);
+    expect((await fetch(adoption.metadata_url)).status).toBe(403);
+
+    // What the agent built: the layout's filesystems, the tarball in root, fstab by UUID, the config drive.
+    expect(blkid(`${dev}p1`)).toMatchObject({ TYPE: 'ext4', LABEL: 'root' });
+    expect(blkid(`${dev}p2`)).toMatchObject({ TYPE: 'ext4', LABEL: 'data' });
+    expect(blkid(`${dev}p3`)).toMatchObject({ LABEL: 'config-2' });
+    const mnt = join(work, 'mnt');
+    mkdirSync(mnt, { recursive: true });
+    sh('mount', ['-o', 'ro', `${dev}p1`, mnt]);
+    try {
+      expect(readFileSync(join(mnt, 'etc/anvil-marker'), 'utf8')).toBe('deployed by the driver-service\n');
+      expect(readFileSync(join(mnt, 'etc/fstab'), 'utf8')).toContain(`UUID=${blkid(`${dev}p2`).UUID} /srv ext4`);
+    } finally {
+      for (const m of mountsUnder(mnt)) sh('umount', [m]);
+    }
+    process.stdout.write(`driver-service deploy (layout + tarball + config drive) to active: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+
+    const metrics = await (await api('/metrics')).text();
+    expect(metrics).toMatch(/anvil_plan_fetches_total\{outcome="served"\} [1-9]/);
+    expect((await api('/healthz')).status).toBe(200);
+    expect((await api('/readyz')).status).toBe(200);
+    expect(await (await api('/docs')).text()).toContain('swagger-ui-bundle.js');
+  });
+});
