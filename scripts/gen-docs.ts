@@ -4,8 +4,10 @@
  *   docs/reference/plan-reference.md     every field of the plan, from the same schema
  *   docs/reference/validation-codes.md   every validation code, from the catalogue
  *   docs/plan-format.md                  the blocks between <!-- BEGIN generated:… --> and <!-- END generated:… -->
+ *   driver-service/src/api/openapi.generated.ts   handler types from docs/openapi/driver-service.yaml (openapi-typescript)
  * With --check it writes nothing and fails when a file is stale (CI runs it).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -168,6 +170,9 @@ const outputs: Array<[string, string]> = [
   ['docs/reference/plan-reference.md', planReference(planJsonSchema())],
   ['docs/reference/validation-codes.md', codesReference()],
 ];
+// The driver-service's handler types, generated from its OpenAPI document (the source of truth).
+const openapiTs = execFileSync(process.execPath, [join(ROOT, 'node_modules/openapi-typescript/bin/cli.js'), join(ROOT, 'docs/openapi/driver-service.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+outputs.push(['driver-service/src/api/openapi.generated.ts', openapiTs]);
 const formatPath = join(ROOT, 'docs/plan-format.md');
 if (existsSync(formatPath)) outputs.push(['docs/plan-format.md', fillGenerated(readFileSync(formatPath, 'utf8'))]);
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -23,6 +24,19 @@ export interface StreamHash {
   digest(): Promise<string>;
   /** Stops the worker without a digest (a failed stream). */
   close(): void;
+}
+
+/** The same interface on the calling thread (where nothing else would overlap with the hashing anyway). */
+export function inlineHash(algorithm: string): StreamHash {
+  const hash = createHash(algorithm);
+  return {
+    update(chunk) {
+      hash.update(chunk);
+      return undefined;
+    },
+    digest: () => Promise.resolve(hash.digest('hex')),
+    close: () => undefined,
+  };
 }
 
 export function workerHash(algorithm: string): StreamHash {

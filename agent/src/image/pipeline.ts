@@ -4,7 +4,7 @@ import type { Runner } from '../execute/runner';
 import { decompress, isQcow2, sniffCompression, type Compression } from './decompress';
 import { writeToDevice } from './device-writer';
 import { writeExternal } from './external-writer';
-import { workerHash, type StreamHash } from './hash-worker';
+import { inlineHash, workerHash, type StreamHash } from './hash-worker';
 import { openSource, type OpenedSource } from './sources';
 
 export interface ImageProgress {
@@ -31,8 +31,8 @@ interface Tapped {
 }
 
 /** Counts and hashes the bytes as they arrive (the checksum is of the file as served). */
-function tap(src: OpenedSource, algorithm: string | undefined, onProgress: ImageDeps['onProgress']): Tapped {
-  const state = { bytes: 0, done: false, hash: algorithm ? workerHash(algorithm) : undefined };
+function tap(src: OpenedSource, algorithm: string | undefined, onProgress: ImageDeps['onProgress'], where: 'worker' | 'inline' = 'worker'): Tapped {
+  const state = { bytes: 0, done: false, hash: algorithm ? (where === 'worker' ? workerHash(algorithm) : inlineHash(algorithm)) : undefined };
   let lastReport = 0;
   const stream = (async function* () {
     try {
@@ -135,7 +135,8 @@ async function hashOnly(image: ImageT, deps: ImageDeps): Promise<void> {
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
   if (!checksum) return;
   const src = await openSource(image.source, deps.log);
-  const tapped = tap(src, checksum.algorithm, deps.onProgress);
+  // Nothing to overlap with in this pass, and a worker's heap would only add to the agent's memory.
+  const tapped = tap(src, checksum.algorithm, deps.onProgress, 'inline');
   for await (const chunk of tapped.stream) void chunk;
   await verifier(image, tapped.state)();
 }

@@ -1,16 +1,17 @@
 import { Router } from 'express';
 import { AnvilError } from '@anvil/shared';
+import type { DeploymentBody } from '../api/types';
 import type { ServiceDeps } from '../deps';
 
 export function deploymentRoutes(d: ServiceDeps): Router {
   const r = Router();
   r.get('/v1/deployments', (_req, res) => {
-    res.json({ deployments: d.repo.deployments() });
+    res.json({ deployments: d.repo.deployments() satisfies DeploymentBody[] });
   });
   r.get('/v1/deployments/:node', (req, res) => {
     const dep = d.repo.latestDeployment(req.params.node);
     if (!dep) throw new AnvilError('deployment.not_found', `no deployment of node ${req.params.node}`, {}, 404);
-    res.json(dep);
+    res.json(dep satisfies DeploymentBody);
   });
   // Server-sent events: the current state at once, then one event per change.
   r.get('/v1/deployments/:node/events', (req, res) => {

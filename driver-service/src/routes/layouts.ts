@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { AnvilError, validatePlan } from '@anvil/shared';
+import type { LayoutBody } from '../api/types';
 import type { ServiceDeps } from '../deps';
 import { fillLayout, SAMPLE_VALUES } from '../plan/fill';
 
@@ -10,12 +11,12 @@ const LayoutWrite = z.strictObject({ description: z.string().optional(), plan: z
 export function layoutRoutes(d: ServiceDeps): Router {
   const r = Router();
   r.get('/v1/layouts', (_req, res) => {
-    res.json({ layouts: d.repo.layouts() });
+    res.json({ layouts: d.repo.layouts() satisfies LayoutBody[] });
   });
   r.get('/v1/layouts/:name', (req, res) => {
     const l = d.repo.layout(req.params.name);
     if (!l) throw new AnvilError('layout.not_found', `no layout named ${req.params.name}`, {}, 404);
-    res.json(l);
+    res.json(l satisfies LayoutBody);
   });
   r.put('/v1/layouts/:name', (req, res) => {
     const name = req.params.name;

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { AnvilError } from '@anvil/shared';
+import type { AdoptionBody } from '../api/types';
 import type { ServiceDeps } from '../deps';
 import { adoptNode } from '../nodes/adopt';
 
@@ -13,7 +14,7 @@ export function nodeRoutes(d: ServiceDeps): Router {
     if (!body.success) throw new AnvilError('request.invalid', `adopt: ${body.error.issues[0]?.path.join('.') ?? ''} ${body.error.issues[0]?.message ?? ''}`);
     const result = await adoptNode(d.ironic, d.repo, d.config, req.params.node, body.data.layout);
     d.log.info({ node_uuid: result.node_uuid, layout: result.layout }, 'node adopted');
-    res.json(result);
+    res.json(result satisfies AdoptionBody);
   });
   return r;
 }
