@@ -1,0 +1,91 @@
+import { IronicNode } from '@anvil/shared';
+import { reportTarget } from '../../agent/src/report/http';
+import { fillConfigdrive } from '../../agent/src/ramdisk/plan-source';
+import { loadConfig } from '../../driver-service/src/config';
+import { hashSecret, metadataUrl, newSecret, secretMatches } from '../../driver-service/src/nodes/capability';
+import { fillLayout, valuesFromInstanceInfo } from '../../driver-service/src/plan/fill';
+import { selectLayout } from '../../driver-service/src/plan/layout-select';
+import { openDatabase } from '../../driver-service/src/store/db';
+import { Repository } from '../../driver-service/src/store/repository';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const LAYOUT = {
+  version: 1,
+  disks: [{ id: 'd', select: { name: '/dev/sda' }, table: 'gpt', partitions: [{ id: 'root', size: 'remaining' }] }],
+  filesystems: [{ id: 'fs', device: 'root', type: 'ext4', mount: { path: '/' } }],
+  images: [{ id: 'os', source: { url: '{{image.url}}' }, checksum: '{{image.checksum}}', format: 'tar', target: { path: '/' } }],
+  configdrive: { disk: 'd', source: '{{configdrive}}' },
+};
+const meta = { nodeUuid: 'n-1', deploymentId: 'dep-1', layout: 'l' };
+
+describe('capabilities', () => {
+  it('are 256-bit secrets kept as hashes, compared in constant time, carried in the URL path', () => {
+    const s = newSecret();
+    expect(Buffer.from(s, 'base64url')).toHaveLength(32);
+    expect(secretMatches(s, hashSecret(s))).toBe(true);
+    expect(secretMatches(newSecret(), hashSecret(s))).toBe(false);
+    const url = metadataUrl('http://svc:9600/', 'n-1', s);
+    expect(url).toBe(`http://svc:9600/v1/metadata/n-1/${s}`);
+    expect(reportTarget(url)).toEqual({ url: 'http://svc:9600/v1/nodes/n-1/vendor_passthru/progress', capability: s });
+    expect(reportTarget('http://plans/x.json')).toBeUndefined();
+  });
+});
+
+describe('filling a layout for one deploy', () => {
+  it('takes the image, checksum and config drive from instance_info', () => {
+    const v = valuesFromInstanceInfo({ image_source: 'http://i/root.tgz', image_os_hash_algo: 'SHA256', image_os_hash_value: 'AB'.repeat(32), configdrive: { meta_data: { a: 1 } } });
+    const plan = fillLayout(LAYOUT, v, meta);
+    expect(plan.images).toEqual([{ id: 'os', source: { url: 'http://i/root.tgz' }, checksum: `sha256:${'ab'.repeat(32)}`, format: 'tar', target: { path: '/' } }]);
+    expect(plan.configdrive).toEqual({ disk: 'd', source: { meta_data: { a: 1 } } });
+    expect(plan.metadata).toEqual({ node_uuid: 'n-1', deployment_id: 'dep-1', name: 'l' });
+  });
+
+  it('leaves out what has nothing to fill, keeps a masked config drive for the agent, and marks md5 as allowed', () => {
+    expect(fillLayout(LAYOUT, {}, meta)).not.toHaveProperty('images');
+    expect(fillLayout(LAYOUT, {}, meta)).not.toHaveProperty('configdrive');
+    const masked = fillLayout(LAYOUT, valuesFromInstanceInfo({ image_source: 'http://i/x', image_checksum: 'f83e7ea6f12b4529e6174d15928df726', configdrive: '******' }), meta);
+    expect(masked.configdrive).toEqual({ disk: 'd', source: '{{configdrive}}' });
+    expect((masked.images as Record<string, unknown>[])[0]).toMatchObject({ checksum: 'md5:f83e7ea6f12b4529e6174d15928df726', allow_md5: true });
+    expect(() => valuesFromInstanceInfo({ image_source: '7f1a4ec4-59b5-4be3-a2e5-17e5a6b1f001' })).toThrow(expect.objectContaining({ code: 'metadata.glance_unsupported' }));
+  });
+
+  it('the agent fills the masked config drive from the node the conductor sent, or drops it', () => {
+    const text = JSON.stringify({ version: 1, configdrive: { disk: 'd', source: '{{configdrive}}' } });
+    const node = { uuid: 'n', driver_info: {}, instance_info: { configdrive: 'H4sIcd' } };
+    expect(JSON.parse(fillConfigdrive(text, node))).toEqual({ version: 1, configdrive: { disk: 'd', source: 'H4sIcd' } });
+    expect(JSON.parse(fillConfigdrive(text, { ...node, instance_info: {} }))).toEqual({ version: 1 });
+  });
+});
+
+describe('choosing the layout', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'anvil-ds-unit-'));
+  const repo = new Repository(openDatabase(dir));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  for (const name of ['a', 'b', 'from-trait', 'fallback']) repo.putLayout({ name, plan: LAYOUT, default: name === 'fallback' });
+  const node = (fields: Record<string, unknown>) => IronicNode.parse({ uuid: 'n', driver: 'fake-hardware', provision_state: 'wait call-back', ...fields });
+
+  it('instance_info > driver_info > trait > default', () => {
+    expect(selectLayout(node({ instance_info: { anvil_layout: 'a' }, driver_info: { anvil_layout: 'b' } }), repo).layout.name).toBe('a');
+    expect(selectLayout(node({ driver_info: { anvil_layout: 'b' }, traits: ['CUSTOM_ANVIL_FROM_TRAIT'] }), repo).layout.name).toBe('b');
+    expect(selectLayout(node({ traits: ['CUSTOM_GPU', 'CUSTOM_ANVIL_FROM_TRAIT'] }), repo).layout.name).toBe('from-trait');
+    expect(selectLayout(node({}), repo)).toMatchObject({ layout: { name: 'fallback' }, via: 'the service default' });
+    expect(() => selectLayout(node({ instance_info: { anvil_layout: 'gone' } }), repo)).toThrow(expect.objectContaining({ code: 'metadata.layout_missing' }));
+  });
+
+  it('migrations are recorded and run once', () => {
+    const again = openDatabase(dir); // a second open must not re-run any migration (ALTER TABLE would fail)
+    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 2 });
+    expect(new Repository(again).layouts().map((l) => l.name)).toEqual(['a', 'b', 'fallback', 'from-trait']);
+    again.close();
+  });
+});
+
+describe('configuration', () => {
+  it('comes from ANVIL_* variables, validated, naming the variable on errors', () => {
+    const c = loadConfig(undefined, { ANVIL_PUBLIC_URL: 'http://svc:9600', ANVIL_IRONIC_URL: 'http://ironic:6385', ANVIL_LISTEN_PORT: '9700' });
+    expect(c).toMatchObject({ listen_port: 9700, listen_host: '127.0.0.1', auth: 'noauth' });
+    expect(() => loadConfig(undefined, { ANVIL_IRONIC_URL: 'http://ironic:6385' })).toThrow(/public_url \(ANVIL_PUBLIC_URL\)/);
+  });
+});
