@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@anvil/shared';
+import { main } from '../../agent/src/cli/main';
 import { loadConfig, startService, type RunningService } from '../../driver-service/src';
 import { AgentProcess } from '../helpers/agent-process';
 import { FileServer } from '../helpers/http-server';
@@ -79,11 +80,7 @@ describe('driver-service', () => {
 
     const client = ironic.client();
     const mac = '52:54:00:cc:00:01';
-    const node = await enrollNode(client, {
-      name: 'ds-node',
-      mac,
-      instanceInfo: { image_source: files.url('/root.tar.gz'), image_os_hash_algo: 'sha256', image_os_hash_value: createHash('sha256').update(readFileSync(tarball)).digest('hex') },
-    });
+    const node = await enrollNode(client, { name: 'ds-node', mac });
     await client.patchNode(node.uuid, [{ op: 'replace', path: '/deploy_interface', value: 'fake' }]);
 
     const adopted = await api(`/v1/nodes/${node.uuid}/adopt`, { method: 'POST', body: JSON.stringify({ layout: 'two-fs' }) });
@@ -122,7 +119,15 @@ describe('driver-service', () => {
       }
     })().catch(() => undefined);
     const t0 = Date.now();
-    await client.setProvisionState(node.uuid, 'active', { configdrive: { meta_data: { hostname: 'ds-node' }, user_data: '#cloud-config\n' } });
+    // The operator's command: instance_info from flags, the config drive from a file, progress while waiting.
+    const cdFile = join(work, 'configdrive.json');
+    writeFileSync(cdFile, JSON.stringify({ meta_data: { hostname: 'ds-node' }, user_data: '#cloud-config\n' }));
+    const cliOut: string[] = [];
+    const cliErr: string[] = [];
+    const deploying = main(
+      ['node', 'anvil', 'deploy', 'ds-node', '--ironic-url', ironic.url, '--image', files.url('/root.tar.gz'), '--checksum', `sha256:${createHash('sha256').update(readFileSync(tarball)).digest('hex')}`, '--configdrive', cdFile, '--service', service.url, '--wait', '--timeout', '120'],
+      { out: (t) => void cliOut.push(t), err: (t) => void cliErr.push(t) },
+    );
 
     // While the agent writes, the operator sees the stage and the bytes.
     const midway = await (async () => {
@@ -136,7 +141,11 @@ describe('driver-service', () => {
     })();
     expect(midway.bytes_total).toBe(readFileSync(tarball).length);
 
-    const done = await client.waitForProvisionState(node.uuid, ['active'], { timeoutMs: 120_000, intervalMs: 500 });
+    expect(await deploying).toBe(0);
+    expect(cliOut).toEqual(['ds-node: active']);
+    expect(cliErr.some((l) => /extract_image os {2}\[#*\.*\] \d+% /.test(l))).toBe(true); // the progress bar
+    const done = await client.getNode(node.uuid);
+    expect(done).toMatchObject({ provision_state: 'active', instance_info: expect.objectContaining({ image_os_hash_algo: 'sha256' }) });
     expect(done.last_error ?? null).toBeNull();
     expect(await agent.exited).toBe(0);
     const finished = await (async () => {

@@ -3,6 +3,7 @@ import { AnvilError } from '@anvil/shared';
 import { registerPlanCommands, type Io } from './plan-commands';
 import { registerProvisionCommand } from './provision-command';
 import { registerAgentCommand } from './agent-command';
+import { registerDeployCommand } from './deploy-command';
 
 const defaultIo: Io = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerPlanCommands(program, io, setExit);
   registerProvisionCommand(program, io, setExit);
   registerAgentCommand(program, io, setExit);
+  registerDeployCommand(program, io, setExit);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
