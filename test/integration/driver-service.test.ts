@@ -75,20 +75,25 @@ describe('driver-service', () => {
   it('adopts a node, serves its plan only during the deploy with the right secret, shows progress, and rotates the capability after', async () => {
     const dev = loops.create('ds', 160 * MiB);
     const layout = JSON.parse(JSON.stringify(LAYOUT).replace('@DEV@', dev)) as Record<string, unknown>;
-    const put = await api('/v1/layouts/two-fs', { method: 'PUT', body: JSON.stringify({ description: 'root + /srv, tarball, config drive', plan: layout }) });
-    expect(put.status).toBe(200);
+    const layoutFile = join(work, 'two-fs.json');
+    writeFileSync(layoutFile, JSON.stringify(layout));
+    const say: string[] = [];
+    const io = { out: (t: string) => void say.push(t), err: (t: string) => void say.push(t) };
+    expect(await main(['node', 'anvil', 'layout', 'put', 'two-fs', layoutFile, '--service', service.url, '--description', 'root + /srv, tarball, config drive'], io)).toBe(0);
+    expect(await main(['node', 'anvil', 'layout', 'list', '--service', service.url], io)).toBe(0);
+    expect(say).toEqual(['layout two-fs stored', expect.stringMatching(/^two-fs\t.*\troot \+ \/srv, tarball, config drive$/)]);
 
     const client = ironic.client();
     const mac = '52:54:00:cc:00:01';
     const node = await enrollNode(client, { name: 'ds-node', mac });
     await client.patchNode(node.uuid, [{ op: 'replace', path: '/deploy_interface', value: 'fake' }]);
 
-    const adopted = await api(`/v1/nodes/${node.uuid}/adopt`, { method: 'POST', body: JSON.stringify({ layout: 'two-fs' }) });
-    expect(adopted.status).toBe(200);
-    const adoption = (await adopted.json()) as { metadata_url: string; deploy_interface: string };
+    expect(await main(['node', 'anvil', 'node', 'adopt', 'ds-node', '--service', service.url, '--layout', 'two-fs'], io)).toBe(0);
+    expect(say.at(-1)).toBe(`${node.uuid}: adopted (deploy interface custom-agent, layout two-fs); driver_info.anvil_metadata_url is set`);
     const enrolled = await client.getNode(node.uuid);
     expect(enrolled.deploy_interface).toBe('custom-agent');
-    expect(enrolled.driver_info).toMatchObject({ anvil_metadata_url: adoption.metadata_url, anvil_layout: 'two-fs' });
+    expect(enrolled.driver_info).toMatchObject({ anvil_metadata_url: expect.stringMatching(new RegExp(`^${service.url}/v1/metadata/${node.uuid}/[A-Za-z0-9_-]{43}$`)), anvil_layout: 'two-fs' });
+    const adoption = { metadata_url: enrolled.driver_info.anvil_metadata_url as string };
     const secret = adoption.metadata_url.split('/').pop()!;
     expect(Buffer.from(secret, 'base64url').length).toBe(32);
 

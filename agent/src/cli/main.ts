@@ -4,6 +4,7 @@ import { registerPlanCommands, type Io } from './plan-commands';
 import { registerProvisionCommand } from './provision-command';
 import { registerAgentCommand } from './agent-command';
 import { registerDeployCommand } from './deploy-command';
+import { registerServiceCommands } from './service-commands';
 
 const defaultIo: Io = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerProvisionCommand(program, io, setExit);
   registerAgentCommand(program, io, setExit);
   registerDeployCommand(program, io, setExit);
+  registerServiceCommands(program, io, setExit);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

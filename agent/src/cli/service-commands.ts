@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { AnvilError } from '@anvil/shared';
+import { readData } from './io';
+import type { Io } from './plan-commands';
+
+/** A call to the driver-service; its `{code, message}` errors become AnvilErrors. */
+async function call(service: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(`${service.replace(/\/+$/, '')}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  } catch (err) {
+    throw new AnvilError('cli.service_unreachable', `the driver-service at ${service} did not answer: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const text = await res.text();
+  const data: unknown = text ? JSON.parse(text) : undefined;
+  if (!res.ok) {
+    const e = (data ?? {}) as { code?: string; message?: string; entries?: { severity: string; pointer: string; code: string; message: string }[] };
+    const lines = e.entries?.map((x) => `  ${x.severity} ${x.pointer || '/'} ${x.code}: ${x.message}`) ?? [];
+    throw new AnvilError(e.code ?? `cli.http_${res.status}`, [e.message ?? `HTTP ${res.status}`, ...lines].join('\n'));
+  }
+  return data;
+}
+
+/** `anvil node adopt` and `anvil layout put|list|delete`: the driver-service's operator API from the shell. */
+export function registerServiceCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  const serviceOption = ['--service <url>', 'the Anvil driver-service', process.env.ANVIL_SERVICE_URL] as const;
+
+  const node = program.command('node').description('nodes, through the driver-service');
+  node
+    .command('adopt <node>')
+    .description('adopt an Ironic node: custom-agent deploy interface and a fresh capability URL in driver_info')
+    .requiredOption(...serviceOption)
+    .option('--layout <name>', 'the layout for this node (driver_info.anvil_layout)')
+    .action(async (ident: string, f: { service: string; layout?: string }) => {
+      const r = (await call(f.service, 'POST', `/v1/nodes/${encodeURIComponent(ident)}/adopt`, f.layout ? { layout: f.layout } : {})) as { node_uuid: string; deploy_interface: string; layout: string | null };
+      io.out(`${r.node_uuid}: adopted (deploy interface ${r.deploy_interface}${r.layout ? `, layout ${r.layout}` : ''}); driver_info.anvil_metadata_url is set`);
+      setExit(0);
+    });
+
+  const layout = program.command('layout').description('layouts stored by the driver-service');
+  layout
+    .command('put <name> <file>')
+    .description('store a layout (a plan with {{image.url}}, {{image.checksum}}, {{image.format}}, {{configdrive}} placeholders), validated by the service')
+    .requiredOption(...serviceOption)
+    .option('--description <text>', 'what the layout is for')
+    .option('--default', 'make it the default layout')
+    .action(async (name: string, file: string, f: { service: string; description?: string; default?: boolean }) => {
+      const plan = await readData(file);
+      await call(f.service, 'PUT', `/v1/layouts/${encodeURIComponent(name)}`, { plan, ...(f.description ? { description: f.description } : {}), ...(f.default ? { default: true } : {}) });
+      io.out(`layout ${name} stored`);
+      setExit(0);
+    });
+  layout
+    .command('list')
+    .description('list the layouts')
+    .requiredOption(...serviceOption)
+    .action(async (f: { service: string }) => {
+      const r = (await call(f.service, 'GET', '/v1/layouts')) as { layouts: { name: string; default: boolean; description: string | null; updated_at: string }[] };
+      for (const l of r.layouts) io.out(`${l.name}${l.default ? ' (default)' : ''}\t${l.updated_at}\t${l.description ?? ''}`);
+      setExit(0);
+    });
+  layout
+    .command('delete <name>')
+    .description('delete a layout')
+    .requiredOption(...serviceOption)
+    .action(async (name: string, f: { service: string }) => {
+      await call(f.service, 'DELETE', `/v1/layouts/${encodeURIComponent(name)}`);
+      io.out(`layout ${name} deleted`);
+      setExit(0);
+    });
+}
