@@ -10,7 +10,18 @@ export const ServiceConfig = z.strictObject({
   data_dir: z.string().default('/var/lib/anvil'),
   ironic_url: z.url({ protocol: /^https?$/ }),
   ironic_microversion: z.string().default('1.80'),
-  auth: z.enum(['noauth']).default('noauth').describe('Operator authentication (keystone is not implemented yet).'),
+  auth: z.enum(['noauth', 'keystone']).default('noauth').describe('Operator authentication: keystone validates X-Auth-Token; noauth for local use.'),
+  keystone: z
+    .strictObject({
+      auth_url: z.url(),
+      username: z.string(),
+      password: z.string(),
+      project_name: z.string().default('service'),
+      user_domain_name: z.string().default('Default'),
+      project_domain_name: z.string().default('Default'),
+    })
+    .optional()
+    .describe('The service\'s own Keystone credentials: to validate operators\' tokens and to call Ironic.'),
   default_layout: z.string().optional(),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -27,6 +38,12 @@ const ENV: Record<string, keyof ServiceConfigT> = {
   ANVIL_DEFAULT_LAYOUT: 'default_layout',
   ANVIL_LOG_LEVEL: 'log_level',
 };
+const KEYSTONE_ENV: Record<string, string> = {
+  ANVIL_KEYSTONE_AUTH_URL: 'auth_url',
+  ANVIL_KEYSTONE_USERNAME: 'username',
+  ANVIL_KEYSTONE_PASSWORD: 'password',
+  ANVIL_KEYSTONE_PROJECT_NAME: 'project_name',
+};
 
 /** Configuration from a YAML/JSON file (optional) with ANVIL_* environment variables on top, validated. */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ServiceConfigT {
@@ -40,7 +57,11 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   }
   const fromEnv: Record<string, string> = {};
   for (const [k, key] of Object.entries(ENV)) if (env[k] !== undefined) fromEnv[key] = env[k]!;
-  const parsed = ServiceConfig.safeParse({ ...fromFile, ...fromEnv });
+  const keystone: Record<string, string> = { ...(fromFile.keystone as Record<string, string> | undefined) };
+  for (const [k, key] of Object.entries(KEYSTONE_ENV)) if (env[k] !== undefined) keystone[key] = env[k]!;
+  const parsed = ServiceConfig.superRefine((c, ctx) => {
+    if (c.auth === 'keystone' && !c.keystone) ctx.addIssue({ code: 'custom', path: ['keystone'], message: 'auth is keystone: the service needs its Keystone credentials (keystone.auth_url, username, password)' });
+  }).safeParse({ ...fromFile, ...fromEnv, ...(Object.keys(keystone).length ? { keystone } : {}) });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const key = i.path.join('.');

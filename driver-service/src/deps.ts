@@ -4,6 +4,7 @@ import type { ServiceConfigT } from './config';
 import type { Repository } from './store/repository';
 import type { DeploymentTracker } from './progress/tracker';
 import type { Counter } from 'prom-client';
+import type { Authenticator } from './auth';
 
 /** What the route handlers share. */
 export interface ServiceDeps {
@@ -12,5 +13,6 @@ export interface ServiceDeps {
   readonly ironic: IronicClient;
   readonly tracker: DeploymentTracker;
   readonly log: Logger;
+  readonly auth: Authenticator;
   readonly metrics: { registry: Registry; planFetches: Counter<'outcome'>; reports: Counter<'outcome'> };
 }

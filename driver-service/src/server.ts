@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
-import { createLogger, IronicClient, type Logger } from '@anvil/shared';
+import { createLogger, IronicClient, KeystoneSession, type Logger } from '@anvil/shared';
+import { keystoneAuth, noAuth } from './auth';
 import { serviceApp } from './app';
 import type { ServiceConfigT } from './config';
 import { watchIronic } from './progress/ironic-watch';
@@ -20,7 +21,10 @@ export async function startService(config: ServiceConfigT, options: { log?: Logg
   const log = options.log ?? createLogger({ level: config.log_level, name: 'anvil-driver-service' });
   const db = openDatabase(config.data_dir);
   const repo = new Repository(db);
-  const ironic = new IronicClient({ endpoint: config.ironic_url, microversion: config.ironic_microversion });
+  const ks = config.keystone;
+  const session = ks ? new KeystoneSession({ type: 'password', auth_url: ks.auth_url, username: ks.username, password: ks.password, project_name: ks.project_name, user_domain_name: ks.user_domain_name, project_domain_name: ks.project_domain_name }) : undefined;
+  const ironic = new IronicClient({ endpoint: config.ironic_url, microversion: config.ironic_microversion, ...(session ? { token: () => session.token() } : {}) });
+  const auth = config.auth === 'keystone' && session ? keystoneAuth(session, log) : noAuth();
   const tracker = new DeploymentTracker(repo);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -29,7 +33,7 @@ export async function startService(config: ServiceConfigT, options: { log?: Logg
     planFetches: new Counter({ name: 'anvil_plan_fetches_total', help: 'Plan fetches by agents, by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
     reports: new Counter({ name: 'anvil_progress_reports_total', help: 'Progress reports from agents, by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
   };
-  const app = serviceApp({ config, repo, ironic, tracker, log, metrics });
+  const app = serviceApp({ config, repo, ironic, tracker, log, metrics, auth });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.listen_port, config.listen_host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });

@@ -88,6 +88,17 @@ export class KeystoneServer {
     for (const role of [roles.roles.find((r) => r.name === 'admin')!, service]) await http.put(`/projects/${project.project.id}/users/${user.user.id}/roles/${role.id}`);
   }
 
+  /** A user with one role on the `service` project; returns a session for it. */
+  async createUser(name: string, role: string): Promise<KeystoneSession> {
+    const http = httpClient({ baseURL: `${this.url}/v3`, headers: { 'X-Auth-Token': await this.adminSession().token() } });
+    const password = randomBytes(12).toString('hex');
+    const user = (await http.post('/users', { user: { name, password, domain_id: 'default' } })).data as { user: { id: string } };
+    const projects = (await http.get('/projects', { params: { name: 'service' } })).data as { projects: { id: string }[] };
+    const roles = (await http.get('/roles', { params: { name: role } })).data as { roles: { id: string }[] };
+    await http.put(`/projects/${projects.projects[0]!.id}/users/${user.user.id}/roles/${roles.roles[0]!.id}`);
+    return new KeystoneSession({ type: 'password', auth_url: `${this.url}/v3`, username: name, password, project_name: 'service' });
+  }
+
   /** Registers a catalog entry (service type and public/internal endpoints). */
   async addEndpoint(type: string, url: string): Promise<void> {
     const http = httpClient({ baseURL: `${this.url}/v3`, headers: { 'X-Auth-Token': await this.adminSession().token() } });

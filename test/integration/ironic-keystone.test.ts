@@ -8,10 +8,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeystoneSession } from '@anvil/shared';
-import { IronicClient } from '@anvil/shared';
+import { IronicClient, silentLogger } from '@anvil/shared';
+import { loadConfig, startService } from '../../driver-service/src';
 import { AgentProcess } from '../helpers/agent-process';
 import { FileServer } from '../helpers/http-server';
-import { enrollNode, IronicServer } from '../helpers/ironic';
+import { enrollNode, freePort, IronicServer } from '../helpers/ironic';
 import { KeystoneServer } from '../helpers/keystone';
 import { hashDevice, LoopDisks } from '../helpers/loop';
 
@@ -66,5 +67,48 @@ describe('Ironic with Keystone auth', () => {
     expect(await agent.exited).toBe(0);
     expect(hashDevice(dev, 0, 8 * MiB)).toBe(createHash('sha256').update(readFileSync(image)).digest('hex'));
     process.stdout.write(`keystone-auth deploy to active: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  });
+
+  it('the driver-service behind Keystone: no token or a bad one is refused, readers read, admins change, capability routes need no token', async () => {
+    const port = await freePort();
+    const service = await startService(
+      loadConfig(undefined, {
+        ANVIL_LISTEN_PORT: String(port),
+        ANVIL_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        ANVIL_DATA_DIR: join(work, 'service'),
+        ANVIL_IRONIC_URL: ironic.url,
+        ANVIL_AUTH: 'keystone',
+        ANVIL_KEYSTONE_AUTH_URL: `${keystone.url}/v3`,
+        ANVIL_KEYSTONE_USERNAME: 'ironic',
+        ANVIL_KEYSTONE_PASSWORD: keystone.servicePassword,
+      }),
+      { log: silentLogger() },
+    );
+    try {
+      const call = async (path: string, token?: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> => {
+        const res = await fetch(`${service.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...(token ? { 'X-Auth-Token': token } : {}) } });
+        const text = await res.text();
+        return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+      };
+      expect(await call('/v1/layouts')).toMatchObject({ status: 401, body: { code: 'auth.missing_token' } });
+      expect(await call('/v1/layouts', 'not-a-token')).toMatchObject({ status: 401, body: { code: 'auth.invalid_token' } });
+      const reader = await (await keystone.createUser('viewer', 'reader')).token();
+      const admin = await keystone.adminSession().token();
+      const layout = { plan: { version: 1, disks: [{ id: 'd', select: { name: '/dev/sda' }, table: 'none' }], images: [{ id: 'os', source: { url: '{{image.url}}' }, checksum: '{{image.checksum}}', target: { disk: 'd' } }] } };
+      expect(await call('/v1/layouts', reader)).toMatchObject({ status: 200, body: { layouts: [] } });
+      expect(await call('/v1/layouts/whole', reader, { method: 'PUT', body: JSON.stringify(layout) })).toMatchObject({ status: 403, body: { code: 'auth.forbidden' } });
+      expect(await call('/v1/layouts/whole', admin, { method: 'PUT', body: JSON.stringify(layout) })).toMatchObject({ status: 200, body: { name: 'whole' } });
+
+      // Adoption goes through the Keystone-protected Ironic with the service's own token.
+      const client = new IronicClient({ endpoint: ironic.url, token: () => keystone.adminSession().token() });
+      const node = await client.createNode({ name: 'ks-adopt', driver: 'fake-hardware', deploy_interface: 'fake' });
+      const adopted = await call(`/v1/nodes/${node.uuid}/adopt`, admin, { method: 'POST', body: JSON.stringify({ layout: 'whole' }) });
+      expect(adopted).toMatchObject({ status: 200, body: { node_uuid: node.uuid, deploy_interface: 'custom-agent', layout: 'whole' } });
+      const url = String((await client.getNode(node.uuid)).driver_info.anvil_metadata_url);
+      // The capability route takes no Keystone token: it answers on its own terms (not deploying).
+      expect((await fetch(url)).status).toBe(409);
+    } finally {
+      await service.close();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AnvilError, validatePlan } from '@anvil/shared';
 import type { LayoutBody } from '../api/types';
 import type { ServiceDeps } from '../deps';
+import { param } from './params';
 import { fillLayout, SAMPLE_VALUES } from '../plan/fill';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -10,16 +11,16 @@ const LayoutWrite = z.strictObject({ description: z.string().optional(), plan: z
 
 export function layoutRoutes(d: ServiceDeps): Router {
   const r = Router();
-  r.get('/v1/layouts', (_req, res) => {
+  r.get('/v1/layouts', d.auth.require('read'), (_req, res) => {
     res.json({ layouts: d.repo.layouts() satisfies LayoutBody[] });
   });
-  r.get('/v1/layouts/:name', (req, res) => {
-    const l = d.repo.layout(req.params.name);
-    if (!l) throw new AnvilError('layout.not_found', `no layout named ${req.params.name}`, {}, 404);
+  r.get('/v1/layouts/:name', d.auth.require('read'), (req, res) => {
+    const l = d.repo.layout(param(req, 'name'));
+    if (!l) throw new AnvilError('layout.not_found', `no layout named ${param(req, 'name')}`, {}, 404);
     res.json(l satisfies LayoutBody);
   });
-  r.put('/v1/layouts/:name', (req, res) => {
-    const name = req.params.name;
+  r.put('/v1/layouts/:name', d.auth.require('write'), (req, res) => {
+    const name = param(req, 'name');
     if (!NAME.test(name)) throw new AnvilError('layout.bad_name', `layout names are lower-case letters, digits, - and _ (at most 63): ${name}`);
     const body = LayoutWrite.safeParse(req.body);
     if (!body.success) throw new AnvilError('request.invalid', `layout: ${body.error.issues[0]?.path.join('.') ?? ''} ${body.error.issues[0]?.message ?? ''}`);
@@ -32,8 +33,8 @@ export function layoutRoutes(d: ServiceDeps): Router {
     }
     res.json(d.repo.putLayout({ name, description: body.data.description, plan: body.data.plan, default: body.data.default ?? false }));
   });
-  r.delete('/v1/layouts/:name', (req, res) => {
-    if (!d.repo.deleteLayout(req.params.name)) throw new AnvilError('layout.not_found', `no layout named ${req.params.name}`, {}, 404);
+  r.delete('/v1/layouts/:name', d.auth.require('write'), (req, res) => {
+    if (!d.repo.deleteLayout(param(req, 'name'))) throw new AnvilError('layout.not_found', `no layout named ${param(req, 'name')}`, {}, 404);
     res.status(204).end();
   });
   return r;

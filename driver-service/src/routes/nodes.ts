@@ -3,16 +3,17 @@ import { z } from 'zod';
 import { AnvilError } from '@anvil/shared';
 import type { AdoptionBody } from '../api/types';
 import type { ServiceDeps } from '../deps';
+import { param } from './params';
 import { adoptNode } from '../nodes/adopt';
 
 const AdoptRequest = z.strictObject({ layout: z.string().optional() });
 
 export function nodeRoutes(d: ServiceDeps): Router {
   const r = Router();
-  r.post('/v1/nodes/:node/adopt', async (req, res) => {
+  r.post('/v1/nodes/:node/adopt', d.auth.require('write'), async (req, res) => {
     const body = AdoptRequest.safeParse(req.body ?? {});
     if (!body.success) throw new AnvilError('request.invalid', `adopt: ${body.error.issues[0]?.path.join('.') ?? ''} ${body.error.issues[0]?.message ?? ''}`);
-    const result = await adoptNode(d.ironic, d.repo, d.config, req.params.node, body.data.layout);
+    const result = await adoptNode(d.ironic, d.repo, d.config, param(req, 'node'), body.data.layout);
     d.log.info({ node_uuid: result.node_uuid, layout: result.layout }, 'node adopted');
     res.json(result satisfies AdoptionBody);
   });
