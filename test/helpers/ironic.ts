@@ -174,27 +174,24 @@ export class IronicServer {
     return text.split('\n').slice(-lines).join('\n');
   }
 
-  /** Lines of the Ironic log that match. */
-  grepLog(re: RegExp): string[] {
-    const f = join(this.dir, 'log', 'ironic.log');
-    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => re.test(l)) : [];
-  }
-
   async stop(keep = Boolean(process.env.ANVIL_KEEP_IRONIC)): Promise<void> {
-    const p = this.proc;
-    if (p && p.exitCode === null && p.pid) {
-      const gone = new Promise((r) => p.once('exit', r));
-      process.kill(-p.pid, 'SIGTERM');
-      const t = setTimeout(() => p.pid && process.kill(-p.pid, 'SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(t);
-    }
+    await stopProcessGroup(this.proc);
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
-/** fake-hardware with custom-agent: power, boot and management are fake, the deploy is the agent's. */
-export async function enrollNode(client: IronicClient, o: { name: string; mac: string; instanceInfo?: Record<string, unknown>; driverInfo?: Record<string, unknown>; automatedClean?: boolean }): Promise<IronicNodeT> {
+/** SIGTERM to a detached child's process group, SIGKILL after 10 s; resolves once it has exited. */
+export async function stopProcessGroup(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null || !p.pid) return;
+  const gone = new Promise((r) => p.once('exit', r));
+  process.kill(-p.pid, 'SIGTERM');
+  const t = setTimeout(() => p.pid && process.kill(-p.pid, 'SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(t);
+}
+
+/** fake-hardware with custom-agent: power, boot and management are fake, the deploy is the agent's. Left manageable, or available with `provide`. */
+export async function enrollNode(client: IronicClient, o: { name: string; mac: string; instanceInfo?: Record<string, unknown>; driverInfo?: Record<string, unknown>; automatedClean?: boolean; provide?: boolean }): Promise<IronicNodeT> {
   const node = await client.createNode({
     name: o.name,
     driver: 'fake-hardware',
@@ -211,5 +208,9 @@ export async function enrollNode(client: IronicClient, o: { name: string; mac: s
   if (o.instanceInfo) await client.patchNode(node.uuid, Object.entries(o.instanceInfo).map(([k, v]) => ({ op: 'add', path: `/instance_info/${k}`, value: v })));
   await client.setProvisionState(node.uuid, 'manage');
   await client.waitForProvisionState(node.uuid, ['manageable'], { timeoutMs: 60_000, intervalMs: 300 });
+  if (o.provide) {
+    await client.setProvisionState(node.uuid, 'provide');
+    await client.waitForProvisionState(node.uuid, ['available'], { timeoutMs: 60_000, intervalMs: 300 });
+  }
   return node;
 }

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpClient, KeystoneSession } from '@anvil/shared';
-import { freePort, renderIni, waitFor } from './ironic';
+import type { AxiosInstance } from 'axios';
+import { freePort, renderIni, stopProcessGroup, waitFor } from './ironic';
 
 export function keystoneInstalled(): boolean {
   return existsSync('/usr/bin/keystone-manage') && existsSync('/usr/bin/uwsgi');
@@ -76,10 +77,14 @@ export class KeystoneServer {
     return new KeystoneSession({ type: 'password', auth_url: `${this.url}/v3`, username: 'admin', password: this.adminPassword, project_name: 'admin' });
   }
 
+  /** Keystone's v3 API as the admin. */
+  private async adminHttp(): Promise<AxiosInstance> {
+    return httpClient({ baseURL: `${this.url}/v3`, headers: { 'X-Auth-Token': await this.adminSession().token() } });
+  }
+
   /** The `service` project and the `ironic` user with the admin and service roles in it. */
   private async seed(): Promise<void> {
-    const admin = this.adminSession();
-    const http = httpClient({ baseURL: `${this.url}/v3`, headers: { 'X-Auth-Token': await admin.token() } });
+    const http = await this.adminHttp();
     const project = (await http.post('/projects', { project: { name: 'service', domain_id: 'default' } })).data as { project: { id: string } };
     const user = (await http.post('/users', { user: { name: 'ironic', password: this.servicePassword, domain_id: 'default' } })).data as { user: { id: string } };
     const roles = (await http.get('/roles')).data as { roles: { id: string; name: string }[] };
@@ -90,7 +95,7 @@ export class KeystoneServer {
 
   /** A user with one role on the `service` project; returns a session for it. */
   async createUser(name: string, role: string): Promise<KeystoneSession> {
-    const http = httpClient({ baseURL: `${this.url}/v3`, headers: { 'X-Auth-Token': await this.adminSession().token() } });
+    const http = await this.adminHttp();
     const password = randomBytes(12).toString('hex');
     const user = (await http.post('/users', { user: { name, password, domain_id: 'default' } })).data as { user: { id: string } };
     const projects = (await http.get('/projects', { params: { name: 'service' } })).data as { projects: { id: string }[] };
@@ -101,20 +106,13 @@ export class KeystoneServer {
 
   /** Registers a catalog entry (service type and public/internal endpoints). */
   async addEndpoint(type: string, url: string): Promise<void> {
-    const http = httpClient({ baseURL: `${this.url}/v3`, headers: { 'X-Auth-Token': await this.adminSession().token() } });
+    const http = await this.adminHttp();
     const svc = (await http.post('/services', { service: { type, name: type } })).data as { service: { id: string } };
     for (const iface of ['public', 'internal']) await http.post('/endpoints', { endpoint: { service_id: svc.service.id, interface: iface, url, region_id: 'RegionOne' } });
   }
 
   async stop(keep = Boolean(process.env.ANVIL_KEEP_IRONIC)): Promise<void> {
-    const p = this.proc;
-    if (p && p.exitCode === null && p.pid) {
-      const gone = new Promise((r) => p.once('exit', r));
-      process.kill(-p.pid, 'SIGTERM');
-      const t = setTimeout(() => p.pid && process.kill(-p.pid, 'SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(t);
-    }
+    await stopProcessGroup(this.proc);
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }

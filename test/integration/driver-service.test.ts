@@ -14,7 +14,7 @@ import { main } from '../../agent/src/cli/main';
 import { loadConfig, startService, type RunningService } from '../../driver-service/src';
 import { AgentProcess } from '../helpers/agent-process';
 import { FileServer } from '../helpers/http-server';
-import { enrollNode, freePort, IronicServer } from '../helpers/ironic';
+import { enrollNode, freePort, IronicServer, waitFor } from '../helpers/ironic';
 import { blkid, LoopDisks, mountsUnder } from '../helpers/loop';
 import { tool } from '../helpers/tools';
 
@@ -135,15 +135,15 @@ describe('driver-service', () => {
     );
 
     // While the agent writes, the operator sees the stage and the bytes.
-    const midway = await (async () => {
-      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-        const r = await api(`/v1/deployments/${node.uuid}`);
-        if (r.status !== 200) continue;
-        const dep = (await r.json()) as { state: string; stage: string | null; bytes: number | null; bytes_total: number | null };
-        if (dep.state === 'running' && dep.stage?.startsWith('extract_image') && (dep.bytes ?? 0) > 0 && (dep.bytes ?? 0) < (dep.bytes_total ?? 0)) return dep;
-      }
-      throw new Error('no progress was visible while the image was written');
-    })();
+    type Dep = { state: string; stage: string | null; bytes: number | null; bytes_total: number | null; closed_at: string | null };
+    const deployment = async (): Promise<Dep | undefined> => {
+      const r = await api(`/v1/deployments/${node.uuid}`);
+      return r.status === 200 ? ((await r.json()) as Dep) : undefined;
+    };
+    const midway = await waitFor('progress while the image is written', 60_000, async () => {
+      const dep = await deployment();
+      return dep && dep.state === 'running' && dep.stage?.startsWith('extract_image') && (dep.bytes ?? 0) > 0 && (dep.bytes ?? 0) < (dep.bytes_total ?? 0) ? dep : undefined;
+    }, 200);
     expect(midway.bytes_total).toBe(readFileSync(tarball).length);
 
     expect(await deploying).toBe(0);
@@ -153,13 +153,11 @@ describe('driver-service', () => {
     expect(done).toMatchObject({ provision_state: 'active', instance_info: expect.objectContaining({ image_os_hash_algo: 'sha256' }) });
     expect(done.last_error ?? null).toBeNull();
     expect(await agent.exited).toBe(0);
-    const finished = await (async () => {
-      for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-        const dep = (await (await api(`/v1/deployments/${node.uuid}`)).json()) as { state: string; closed_at: string | null };
-        if (dep.closed_at) return dep; // Ironic showed the deploy over and the capability was rotated
-      }
-      throw new Error('the deployment was not closed');
-    })();
+    // Closed: Ironic showed the deploy over and the capability was rotated.
+    const finished = await waitFor('the deployment to be closed', 20_000, async () => {
+      const dep = await deployment();
+      return dep?.closed_at ? dep : undefined;
+    }, 200);
     expect(finished).toMatchObject({ state: 'succeeded', layout: 'two-fs' });
     sse.abort();
     await watching;

@@ -116,9 +116,8 @@ describe('Ironic custom-agent deploys driven by a real conductor', () => {
       name: 'deploy-ok',
       mac,
       instanceInfo: { image_source: files.url('/disk.img'), image_os_hash_algo: 'sha256', image_os_hash_value: imageSha256, image_type: 'whole-disk', root_device: { name: dev } },
+      provide: true,
     });
-    await client.setProvisionState(node.uuid, 'provide');
-    await client.waitForProvisionState(node.uuid, ['available'], { timeoutMs: 60_000, intervalMs: 300 });
     const agent = await startAgent(mac, [dev]);
     const t0 = Date.now();
     await client.setProvisionState(node.uuid, 'active', {
@@ -149,9 +148,7 @@ describe('failures an operator can act on', () => {
     const before = hashDevice(dev);
     const mac = nextMac();
     const plan = { version: 1, disks: [{ id: 'd', select: { name: dev }, partitions: [{ id: 'root', size: '10GiB' }] }], filesystems: [{ id: 'fs', device: 'root', type: 'ext4', mount: { path: '/' } }] };
-    const node = await enrollNode(client, { name: 'deploy-invalid', mac, instanceInfo: { anvil_plan: plan } });
-    await client.setProvisionState(node.uuid, 'provide');
-    await client.waitForProvisionState(node.uuid, ['available'], { timeoutMs: 60_000, intervalMs: 300 });
+    const node = await enrollNode(client, { name: 'deploy-invalid', mac, instanceInfo: { anvil_plan: plan }, provide: true });
     await startAgent(mac, [dev]);
     const t0 = Date.now();
     await client.setProvisionState(node.uuid, 'active');
@@ -175,9 +172,8 @@ describe('failures an operator can act on', () => {
       name: 'deploy-badsum',
       mac,
       instanceInfo: { image_source: files.url('/disk.img'), image_os_hash_algo: 'sha256', image_os_hash_value: '0'.repeat(64), root_device: { name: dev } },
+      provide: true,
     });
-    await client.setProvisionState(node.uuid, 'provide');
-    await client.waitForProvisionState(node.uuid, ['available'], { timeoutMs: 60_000, intervalMs: 300 });
     await startAgent(mac, [dev]);
     await client.setProvisionState(node.uuid, 'active');
     const failed = await waitForState(node.uuid, 'deploy failed');
@@ -218,9 +214,8 @@ describe('agent restarts and silence', () => {
       name: 'deploy-restart',
       mac,
       instanceInfo: { image_source: files.url('/slow-disk.img'), image_os_hash_algo: 'sha256', image_os_hash_value: imageSha256, root_device: { name: dev } },
+      provide: true,
     });
-    await client.setProvisionState(node.uuid, 'provide');
-    await client.waitForProvisionState(node.uuid, ['available'], { timeoutMs: 60_000, intervalMs: 300 });
     const first = await startAgent(mac, [dev], { dir });
     const t0 = Date.now();
     await client.setProvisionState(node.uuid, 'active');

@@ -56,9 +56,8 @@ describe('Ironic with Keystone auth', () => {
       name: 'ks-node',
       mac,
       instanceInfo: { image_source: files.url('/disk.img'), image_os_hash_algo: 'sha256', image_os_hash_value: createHash('sha256').update(readFileSync(image)).digest('hex'), root_device: { name: dev } },
+      provide: true,
     });
-    await client.setProvisionState(node.uuid, 'provide');
-    await client.waitForProvisionState(node.uuid, ['available'], { timeoutMs: 60_000, intervalMs: 300 });
     const agent = await AgentProcess.start({ apiUrl: ironic.url, mac, disks: [dev], dir: join(work, 'agent') });
     const t0 = Date.now();
     await client.setProvisionState(node.uuid, 'active');

@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
 import { AnvilError } from '@anvil/shared';
 import { DECOMPRESSORS, isQcow2, type Compression } from './decompress';
 import { WITHHOLD_BYTES } from './device-writer';
+import { drained } from './drain';
 
 /**
  * Resolves with the child's stderr once it has exited and its stderr is drained. ('close' is not used: it
@@ -22,19 +22,6 @@ function finished(child: ChildProcess, name: string): Promise<string> {
   return Promise.all([exited, drained]).then(([code]) => {
     if (code !== 0) throw new AnvilError('image.write_failed', `${name} failed: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);
     return stderr;
-  });
-}
-
-/** Resolves when a full writable can take more, or has closed (a dead reader); leaves no listener behind. */
-function drained(w: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      w.off('drain', done);
-      w.off('close', done);
-      resolve();
-    };
-    w.on('drain', done);
-    w.on('close', done);
   });
 }
 

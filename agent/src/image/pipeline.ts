@@ -3,6 +3,7 @@ import { AnvilError, parseChecksum, type ImageT, type Logger } from '@anvil/shar
 import type { Runner } from '../execute/runner';
 import { decompress, isQcow2, sniffCompression, type Compression } from './decompress';
 import { writeToDevice } from './device-writer';
+import { drained } from './drain';
 import { writeExternal } from './external-writer';
 import { inlineHash, workerHash, type StreamHash } from './hash-worker';
 import { openSource, type OpenedSource } from './sources';
@@ -176,7 +177,7 @@ export async function extractTar(image: ImageT, dir: string, deps: ImageDeps): P
   try {
     for await (const chunk of decompress(rest, compression)) {
       bytesOut += chunk.length;
-      if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r));
+      if (!child.stdin.write(chunk)) await drained(child.stdin);
     }
   } finally {
     child.stdin.end();

@@ -1,4 +1,4 @@
-import { AnvilError, type InventoryT, type Logger } from '@anvil/shared';
+import { AnvilError, checksumFromHex, type InventoryT, type Logger } from '@anvil/shared';
 import { z } from 'zod';
 import { httpBytes } from '../image/http-source';
 
@@ -31,16 +31,14 @@ export function selectorFromHints(hints: Record<string, unknown>): Record<string
   return out;
 }
 
-function checksumFromHex(hex: string, log: Logger): { checksum: string; allow_md5?: boolean } {
-  const h = hex.trim().toLowerCase();
-  const byLength: Record<number, string> = { 32: 'md5', 64: 'sha256', 128: 'sha512' };
-  const algo = /^[0-9a-f]+$/.test(h) ? byLength[h.length] : undefined;
-  if (!algo) throw new AnvilError('instance.bad_checksum', `instance_info.image_checksum is neither an md5, sha256 nor sha512 hex digest, nor a URL`);
-  if (algo === 'md5') {
+function checksumOfDigest(hex: string, log: Logger): { checksum: string; allow_md5?: boolean } {
+  const checksum = checksumFromHex(hex);
+  if (!checksum) throw new AnvilError('instance.bad_checksum', `instance_info.image_checksum is neither an md5, sha256 nor sha512 hex digest, nor a URL`);
+  if (checksum.startsWith('md5:')) {
     log.warn('instance_info gives only an md5 checksum; prefer image_os_hash_algo/image_os_hash_value with sha256 or sha512');
-    return { checksum: `md5:${h}`, allow_md5: true };
+    return { checksum, allow_md5: true };
   }
-  return { checksum: `${algo}:${h}` };
+  return { checksum };
 }
 
 /** A checksums file (`sha256sum` output, or one bare digest): the entry for the image's file name. */
@@ -72,9 +70,9 @@ async function resolveChecksum(ii: InstanceInfoT, log: Logger): Promise<{ checks
     for await (const b of httpBytes(c, { log, retries: 3 })) parts.push(b);
     const hex = pickFromChecksumFile(Buffer.concat(parts).toString('utf8'), ii.image_source ?? '');
     if (!hex) throw new AnvilError('instance.bad_checksum', `the checksums file ${c} has no entry for the image ${ii.image_source ?? ''}`);
-    return checksumFromHex(hex, log);
+    return checksumOfDigest(hex, log);
   }
-  return checksumFromHex(c, log);
+  return checksumOfDigest(c, log);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { AnvilError } from '@anvil/shared';
+import { AnvilError, checksumFromHex } from '@anvil/shared';
 
 export const PLACEHOLDERS = ['{{image.url}}', '{{image.checksum}}', '{{image.format}}', '{{configdrive}}'] as const;
 
@@ -24,8 +24,8 @@ export function valuesFromInstanceInfo(ii: Record<string, unknown>): DeployValue
   if (algo && value) checksum = `${algo.toLowerCase()}:${value.toLowerCase()}`;
   else {
     const c = str('image_checksum');
-    const byLength: Record<number, string> = { 32: 'md5', 64: 'sha256', 128: 'sha512' };
-    if (c && /^[0-9a-f]+$/i.test(c) && byLength[c.length]) checksum = `${byLength[c.length]}:${c.toLowerCase()}`;
+    const bare = c ? checksumFromHex(c) : undefined;
+    if (bare) checksum = bare;
     else if (c && /^[a-z0-9]+:[0-9a-f]+$/i.test(c)) checksum = c.toLowerCase();
     else if (c) throw new AnvilError('metadata.bad_checksum', 'instance_info.image_checksum must be a hex digest (md5, sha256, sha512) for Anvil layouts', {}, 409);
   }

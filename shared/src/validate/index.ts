@@ -3,6 +3,6 @@ export * from './report';
 export * from './source';
 export * from './model';
 export * from './validate';
-export { parseChecksum } from './rules/images';
+export { checksumFromHex, parseChecksum } from './rules/images';
 export { decodeConfigdriveString, configdriveBytes, CONFIGDRIVE_MAX } from './rules/configdrive';
 export { isKept, dataPolicy } from './rules/policy';

@@ -1,5 +1,6 @@
 import type { CompiledPlan, Logger } from '@anvil/shared';
 import type { Runner } from '../../execute/runner';
+import type { InventoryOptions } from '../../inventory/lsblk';
 import type { Reporter } from '../../report/events';
 import type { AgentConfigT } from '../config';
 
@@ -17,6 +18,11 @@ export interface AgentContext {
   readonly recentLog: () => string;
   /** Ends the agent: powers the machine off inside a ramdisk, else stops the daemon. */
   readonly shutdown: (reason: string) => void;
+}
+
+/** The disks the agent may see: loop devices only when told (tests), and only the listed ones when a list is given. */
+export function inventoryOptions(config: AgentConfigT): InventoryOptions {
+  return { includeLoop: config.includeLoop, ...(config.onlyDisks ? { only: config.onlyDisks } : {}) };
 }
 
 export const HARDWARE_MANAGER = 'AnvilHardwareManager';

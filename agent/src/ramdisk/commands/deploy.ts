@@ -1,12 +1,12 @@
-import { AnvilError, type Logger } from '@anvil/shared';
+import { AnvilError } from '@anvil/shared';
 import { z } from 'zod';
 import { provision } from '../../provision';
-import { readInventory, type InventoryOptions } from '../../inventory/lsblk';
-import { ConductorNode, redactPlan, resolvePlan, type ResolvedPlan } from '../plan-source';
-import { MultiReporter, type Reporter } from '../../report/events';
+import { readInventory } from '../../inventory/lsblk';
+import { ConductorNode, redactPlan, resolvePlan } from '../plan-source';
+import { MultiReporter } from '../../report/events';
 import { HttpReporter, reportTarget } from '../../report/http';
 import { eraseDisksMetadata } from './erase';
-import { HARDWARE_MANAGER, managerVersions, versionsMatch, type AgentContext } from './context';
+import { HARDWARE_MANAGER, inventoryOptions, managerVersions, versionsMatch, type AgentContext } from './context';
 import { VersionMismatch, type CommandSpec } from './registry';
 
 export const PROVISION_STEP = 'anvil_provision';
@@ -41,8 +41,8 @@ function parseParams(params: unknown): z.infer<typeof ExecuteParams> {
 /** The Anvil provisioning step: resolve the plan, then inventory → validate → compile → execute. */
 async function runProvision(ctx: AgentContext, p: z.infer<typeof ExecuteParams>, resumed: boolean): Promise<Record<string, unknown>> {
   const log = ctx.log.child({ step: p.step.step });
-  const inventoryOptions = { includeLoop: ctx.config.includeLoop, ...(ctx.config.onlyDisks ? { only: ctx.config.onlyDisks } : {}) };
-  const plan = await resolvePlan(p.step.args ?? {}, p.node, () => readInventory(ctx.runner, inventoryOptions), log);
+  const visible = inventoryOptions(ctx.config);
+  const plan = await resolvePlan(p.step.args ?? {}, p.node, () => readInventory(ctx.runner, visible), log);
   ctx.lastPlan = { origin: plan.origin, name: plan.name, redacted: redactPlan(plan.text) };
   log.info({ origin: plan.origin, plan: plan.name, resumed }, 'plan resolved');
   const started = Date.now();
@@ -50,34 +50,29 @@ async function runProvision(ctx: AgentContext, p: z.infer<typeof ExecuteParams>,
   const meta = p.node.driver_info.anvil_metadata_url;
   const target = plan.origin === 'driver_info.anvil_metadata_url' && typeof meta === 'string' ? reportTarget(meta) : undefined;
   const http = target ? new HttpReporter(target, log) : undefined;
-  const reporter = http ? new MultiReporter([ctx.reporter, http]) : ctx.reporter;
   try {
-    return await provisionWith(ctx, plan, inventoryOptions, resumed, reporter, log, started);
+    const result = await provision({
+      plan: plan.name,
+      planText: plan.text,
+      resume: resumed,
+      stateFile: `${ctx.config.stateDir}/provision.state.json`,
+      targetRoot: ctx.config.targetRoot,
+      ...(ctx.config.firmware ? { firmware: ctx.config.firmware } : {}),
+      inventory: visible,
+      runner: ctx.runner,
+      log,
+      reporter: http ? new MultiReporter([ctx.reporter, http]) : ctx.reporter,
+    });
+    ctx.lastCompiled = result.compiled;
+    return {
+      plan_origin: plan.origin,
+      disks: result.compiled?.disks ?? [],
+      actions: result.compiled?.actions.length ?? 0,
+      duration_s: Math.round((Date.now() - started) / 100) / 10,
+    };
   } finally {
     await http?.drain();
   }
-}
-
-async function provisionWith(ctx: AgentContext, plan: ResolvedPlan, inventoryOptions: InventoryOptions, resumed: boolean, reporter: Reporter, log: Logger, started: number): Promise<Record<string, unknown>> {
-  const result = await provision({
-    plan: plan.name,
-    planText: plan.text,
-    resume: resumed,
-    stateFile: `${ctx.config.stateDir}/provision.state.json`,
-    targetRoot: ctx.config.targetRoot,
-    ...(ctx.config.firmware ? { firmware: ctx.config.firmware } : {}),
-    inventory: inventoryOptions,
-    runner: ctx.runner,
-    log,
-    reporter,
-  });
-  ctx.lastCompiled = result.compiled;
-  return {
-    plan_origin: plan.origin,
-    disks: result.compiled?.disks ?? [],
-    actions: result.compiled?.actions.length ?? 0,
-    duration_s: Math.round((Date.now() - started) / 100) / 10,
-  };
 }
 
 export function deployCommands(ctx: AgentContext): Map<string, CommandSpec> {

@@ -3,7 +3,7 @@ import { provision } from '../../provision';
 import { readInventory } from '../../inventory/lsblk';
 import { baseDisks } from '../../teardown/plan';
 import { readBlockTree } from '../../teardown/tree';
-import type { AgentContext } from './context';
+import { inventoryOptions, type AgentContext } from './context';
 
 /** Disks the running system uses (a mount outside the target root, or swap): never erased. */
 function disksInUse(targetRoot: string): Set<string> {
@@ -23,8 +23,8 @@ function disksInUse(targetRoot: string): Set<string> {
  * the running system uses are left alone.
  */
 export async function eraseDisksMetadata(ctx: AgentContext): Promise<string[]> {
-  const inventoryOptions = { includeLoop: ctx.config.includeLoop, ...(ctx.config.onlyDisks ? { only: ctx.config.onlyDisks } : {}) };
-  const inventory = await readInventory(ctx.runner, inventoryOptions);
+  const visible = inventoryOptions(ctx.config);
+  const inventory = await readInventory(ctx.runner, visible);
   const inUse = disksInUse(ctx.config.targetRoot);
   const disks = inventory.disks.filter((d) => {
     if (d.read_only) {
@@ -44,7 +44,7 @@ export async function eraseDisksMetadata(ctx: AgentContext): Promise<string[]> {
     planText: JSON.stringify(plan),
     stateFile: `${ctx.config.stateDir}/erase.state.json`,
     targetRoot: ctx.config.targetRoot,
-    inventory: inventoryOptions,
+    inventory: visible,
     runner: ctx.runner,
     log: ctx.log,
     reporter: ctx.reporter,

@@ -16,6 +16,14 @@ export function parseChecksum(text: string): Checksum | undefined {
   return { algorithm: m[1] as Checksum['algorithm'], value: m[2]!.toLowerCase() };
 }
 
+/** A bare hex digest (as Ironic's image_checksum holds one) as `<algorithm>:<hex>`, the algorithm told by its length. */
+export function checksumFromHex(hex: string): string | undefined {
+  const h = hex.trim().toLowerCase();
+  if (!/^[0-9a-f]+$/.test(h)) return undefined;
+  const algorithm = Object.keys(CHECKSUM_HEX).find((a) => CHECKSUM_HEX[a] === h.length);
+  return algorithm ? `${algorithm}:${h}` : undefined;
+}
+
 function isUnder(path: string, mount: string): boolean {
   if (mount === '/') return path.startsWith('/');
   return path === mount || path.startsWith(mount + '/');
