@@ -22,6 +22,12 @@ export const ServiceConfig = z.strictObject({
     })
     .optional()
     .describe('The service\'s own Keystone credentials: to validate operators\' tokens and to call Ironic.'),
+  glance_url: z.url({ protocol: /^https?$/ }).optional().describe('Glance, as agents reach it. Default: the `image` endpoint in the Keystone catalog.'),
+  credential_ttl_seconds: z.coerce.number().int().min(300).max(86_400).default(7200).describe('Lifetime of the application credential an agent gets for a Glance image (the deploy window); it is deleted earlier, when Ironic shows the deploy over.'),
+  credential_roles: z
+    .preprocess((v) => (typeof v === 'string' ? v.split(',').map((r) => r.trim()).filter(Boolean) : v), z.array(z.string().min(1)).min(1))
+    .default(['reader'])
+    .describe('The only roles such a credential carries (of the service user\'s roles on its project): Keystone does not apply access rules to its own API, so the credential must not carry admin.'),
   default_layout: z.string().optional(),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -36,6 +42,9 @@ const ENV: Record<string, keyof ServiceConfigT> = {
   ANVIL_IRONIC_MICROVERSION: 'ironic_microversion',
   ANVIL_AUTH: 'auth',
   ANVIL_DEFAULT_LAYOUT: 'default_layout',
+  ANVIL_GLANCE_URL: 'glance_url',
+  ANVIL_CREDENTIAL_TTL_SECONDS: 'credential_ttl_seconds',
+  ANVIL_CREDENTIAL_ROLES: 'credential_roles',
   ANVIL_LOG_LEVEL: 'log_level',
 };
 const KEYSTONE_ENV: Record<string, string> = {

@@ -5,6 +5,7 @@ import type { Repository } from './store/repository';
 import type { DeploymentTracker } from './progress/tracker';
 import type { Counter } from 'prom-client';
 import type { Authenticator } from './auth';
+import type { GlanceAccess } from './glance/access';
 
 /** What the route handlers share. */
 export interface ServiceDeps {
@@ -14,5 +15,7 @@ export interface ServiceDeps {
   readonly tracker: DeploymentTracker;
   readonly log: Logger;
   readonly auth: Authenticator;
+  /** Glance images and the credentials agents get for them; absent without Keystone credentials. */
+  readonly glance?: GlanceAccess;
   readonly metrics: { registry: Registry; planFetches: Counter<'outcome'>; reports: Counter<'outcome'> };
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs Debian bookworm's Ironic (21.4, the 2023.1 release) and Keystone for the protocol tests
+# Installs Debian bookworm's Ironic (21.4, the 2023.1 release), Keystone, Glance and PostgreSQL for the
+# integration tests
 # (idempotent; root). Nothing is configured or started here: test/helpers/openstack.ts renders its own
 # configuration under a temporary directory and runs the single-process `ironic` command.
 #
@@ -9,7 +10,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-PKGS=(ironic-api ironic-conductor keystone)
+PKGS=(ironic-api ironic-conductor keystone glance-api postgresql)
 missing=()
 for p in "${PKGS[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
@@ -39,6 +40,10 @@ ironic-api ironic/configure_api-endpoint boolean false
 keystone keystone/configure_db boolean false
 keystone keystone/create-admin-tenant boolean false
 keystone keystone/register-endpoint boolean false
+glance-common glance/configure_db boolean false
+glance-common glance/configure_rabbit boolean false
+glance-common glance/configure_ksat boolean false
+glance-api glance/configure_api-endpoint boolean false
 SEL
 
 policy=$(apt-cache policy ironic-api 2>/dev/null || true)

@@ -17,7 +17,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     {
       level: options.level ?? process.env.ANVIL_LOG_LEVEL ?? 'info',
       base,
-      redact: { paths: ['token', '*.token', 'headers.*', '*.headers.*', 'agent_token', '*.agent_token', 'password', '*.password'], censor: '***' },
+      redact: { paths: ['token', '*.token', 'headers.*', '*.headers.*', 'agent_token', '*.agent_token', 'password', '*.password', 'secret', '*.secret'], censor: '***' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     options.destination ?? pino.destination(2),

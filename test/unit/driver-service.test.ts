@@ -3,7 +3,7 @@ import { reportTarget } from '../../agent/src/report/http';
 import { fillConfigdrive } from '../../agent/src/ramdisk/plan-source';
 import { loadConfig } from '../../driver-service/src/config';
 import { hashSecret, metadataUrl, newSecret, secretMatches } from '../../driver-service/src/nodes/capability';
-import { fillLayout, valuesFromInstanceInfo } from '../../driver-service/src/plan/fill';
+import { fillLayout, SAMPLE_GRANT, valuesFromInstanceInfo, withGlanceImage } from '../../driver-service/src/plan/fill';
 import { selectLayout } from '../../driver-service/src/plan/layout-select';
 import { openDatabase } from '../../driver-service/src/store/db';
 import { Repository } from '../../driver-service/src/store/repository';
@@ -48,7 +48,20 @@ describe('filling a layout for one deploy', () => {
     const masked = fillLayout(LAYOUT, valuesFromInstanceInfo({ image_source: 'http://i/x', image_checksum: 'f83e7ea6f12b4529e6174d15928df726', configdrive: '******' }), meta);
     expect(masked.configdrive).toEqual({ disk: 'd', source: '{{configdrive}}' });
     expect((masked.images as Record<string, unknown>[])[0]).toMatchObject({ checksum: 'md5:f83e7ea6f12b4529e6174d15928df726', allow_md5: true });
-    expect(() => valuesFromInstanceInfo({ image_source: '7f1a4ec4-59b5-4be3-a2e5-17e5a6b1f001' })).toThrow(expect.objectContaining({ code: 'metadata.glance_unsupported' }));
+  });
+
+  it('a Glance image: its checksum and format fill what instance_info left open, and the grant replaces the URL source', () => {
+    const v = valuesFromInstanceInfo({ image_source: '7f1a4ec4-59b5-4be3-a2e5-17e5a6b1f001' });
+    expect(v).toEqual({ glanceImageId: '7f1a4ec4-59b5-4be3-a2e5-17e5a6b1f001' });
+    expect(() => fillLayout(LAYOUT, v, meta)).toThrow(expect.objectContaining({ code: 'metadata.glance_unresolved' }));
+    const withImage = withGlanceImage(v, { os_hash_algo: 'SHA512', os_hash_value: 'AB'.repeat(64), checksum: 'f'.repeat(32), disk_format: 'qcow2' });
+    expect(withImage).toMatchObject({ checksum: `sha512:${'ab'.repeat(64)}`, format: 'qcow2' });
+    expect(withGlanceImage({ ...v, checksum: 'sha256:' + '1'.repeat(64), format: 'raw' }, { os_hash_algo: 'sha512', os_hash_value: 'a', disk_format: 'qcow2' })).toMatchObject({ checksum: 'sha256:' + '1'.repeat(64), format: 'raw' });
+    expect(withGlanceImage(v, { checksum: 'F'.repeat(32) }).checksum).toBe(`md5:${'f'.repeat(32)}`);
+    const filled = fillLayout(LAYOUT, { ...withImage, glance: SAMPLE_GRANT }, meta);
+    const image = (filled.images as Record<string, unknown>[])[0]!;
+    expect(image.source).toEqual({ glance: SAMPLE_GRANT });
+    expect(image.checksum).toBe(`sha512:${'ab'.repeat(64)}`);
   });
 
   it('the agent fills the masked config drive from the node the conductor sent, or drops it', () => {
@@ -76,7 +89,7 @@ describe('choosing the layout', () => {
 
   it('migrations are recorded and run once', () => {
     const again = openDatabase(dir); // a second open must not re-run any migration (ALTER TABLE would fail)
-    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 2 });
+    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 3 });
     expect(new Repository(again).layouts().map((l) => l.name)).toEqual(['a', 'b', 'fallback', 'from-trait']);
     again.close();
   });

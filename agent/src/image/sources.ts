@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { AnvilError, type ImageT, type Logger } from '@anvil/shared';
+import { AnvilError, KeystoneSession, type ImageT, type Logger } from '@anvil/shared';
 import { httpBytes } from './http-source';
 
 export interface OpenedSource {
@@ -36,7 +36,13 @@ export async function openSource(source: ImageT['source'], log: Logger): Promise
     const endpoint = source.glance.endpoint;
     if (!endpoint) throw new AnvilError('image.glance_endpoint_missing', 'a Glance image needs glance.endpoint (the driver-service sets it)');
     url = `${endpoint.replace(/\/+$/, '')}/v2/images/${encodeURIComponent(source.glance.image_id)}/file`;
-    if (source.glance.token) headers['x-auth-token'] = source.glance.token;
+    const cred = source.glance.application_credential;
+    if (cred) {
+      // The credential may only download this image; the token it yields is sent to Glance alone.
+      const session = new KeystoneSession({ type: 'application_credential', auth_url: cred.auth_url, id: cred.id, secret: cred.secret });
+      headers['x-auth-token'] = await session.token();
+      log.info({ image: source.glance.image_id, credential: cred.id }, 'authenticated to Keystone with the application credential handed in for this image');
+    } else if (source.glance.token) headers['x-auth-token'] = source.glance.token;
   } else if (source.url !== undefined) {
     url = source.url;
   } else {

@@ -1,9 +1,14 @@
 import { AnvilError, checksumFromHex } from '@anvil/shared';
+import type { GlanceGrant } from '../glance/access';
 
 export const PLACEHOLDERS = ['{{image.url}}', '{{image.checksum}}', '{{image.format}}', '{{configdrive}}'] as const;
 
 export interface DeployValues {
   readonly imageUrl?: string;
+  /** instance_info.image_source is a Glance image (to be resolved and granted by the service). */
+  readonly glanceImageId?: string;
+  /** The agent's access to that image: replaces an image source `{"url": "{{image.url}}"}`. */
+  readonly glance?: GlanceGrant;
   readonly checksum?: string;
   readonly format?: string;
   readonly configdrive?: unknown;
@@ -15,9 +20,7 @@ const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$
 export function valuesFromInstanceInfo(ii: Record<string, unknown>): DeployValues {
   const str = (k: string): string | undefined => (typeof ii[k] === 'string' && ii[k] !== '' ? (ii[k] as string) : undefined);
   const source = str('image_source');
-  if (source && UUID.test(source)) {
-    throw new AnvilError('metadata.glance_unsupported', `instance_info.image_source ${source} is a Glance image; this service does not hand out Glance credentials yet: give an http(s) URL`, {}, 409);
-  }
+  const glance = source !== undefined && UUID.test(source);
   let checksum: string | undefined;
   const algo = str('image_os_hash_algo');
   const value = str('image_os_hash_value');
@@ -31,7 +34,7 @@ export function valuesFromInstanceInfo(ii: Record<string, unknown>): DeployValue
   }
   const format = str('image_disk_format');
   return {
-    ...(source ? { imageUrl: source } : {}),
+    ...(source && glance ? { glanceImageId: source } : source ? { imageUrl: source } : {}),
     ...(checksum ? { checksum } : {}),
     ...(format ? { format: format === 'qcow2' ? 'qcow2' : format === 'raw' ? 'raw' : format } : {}),
     ...(ii.configdrive !== undefined && ii.configdrive !== null && ii.configdrive !== '' ? { configdrive: ii.configdrive } : {}),
@@ -42,7 +45,7 @@ function substitute(value: unknown, v: DeployValues, missing: Set<string>): unkn
   if (typeof value === 'string') {
     switch (value) {
       case '{{image.url}}':
-        if (v.imageUrl === undefined) missing.add('image');
+        if (v.imageUrl === undefined) missing.add(v.glanceImageId !== undefined ? 'glance' : 'image');
         return v.imageUrl;
       case '{{image.checksum}}':
         return v.checksum;
@@ -60,6 +63,11 @@ function substitute(value: unknown, v: DeployValues, missing: Set<string>): unkn
   }
   if (Array.isArray(value)) return value.map((x) => substitute(x, v, missing));
   if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (o.url === '{{image.url}}' && v.glance !== undefined) {
+      const rest = Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'url'));
+      return { ...(substitute(rest, v, missing) as Record<string, unknown>), glance: v.glance };
+    }
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(value)) {
       const s = substitute(x, v, missing);
@@ -82,6 +90,7 @@ export function fillLayout(plan: Record<string, unknown>, v: DeployValues, meta:
     const missing = new Set<string>();
     const filled = substitute(im, v, missing) as Record<string, unknown>;
     if (missing.has('image')) continue;
+    if (missing.has('glance')) throw new AnvilError('metadata.glance_unresolved', 'a Glance image was not resolved before filling the layout', {}, 500);
     if (typeof filled.checksum === 'string' && filled.checksum.startsWith('md5:')) filled.allow_md5 = true;
     keptImages.push(filled);
   }
@@ -101,5 +110,17 @@ export function fillLayout(plan: Record<string, unknown>, v: DeployValues, meta:
   return out;
 }
 
+/** Fills what instance_info left open from the Glance image: checksum (os_hash), disk format. */
+export function withGlanceImage(v: DeployValues, image: { os_hash_algo?: string | null; os_hash_value?: string | null; checksum?: string | null; disk_format?: string | null }): DeployValues {
+  let checksum = v.checksum;
+  if (!checksum && image.os_hash_algo && image.os_hash_value) checksum = `${image.os_hash_algo.toLowerCase()}:${image.os_hash_value.toLowerCase()}`;
+  if (!checksum && image.checksum) checksum = `md5:${image.checksum.toLowerCase()}`;
+  const format = v.format ?? image.disk_format ?? undefined;
+  return { ...v, ...(checksum ? { checksum } : {}), ...(format ? { format } : {}) };
+}
+
 /** Values that make a layout's placeholders checkable when it is written. */
 export const SAMPLE_VALUES: DeployValues = { imageUrl: 'http://example.invalid/image.raw', checksum: `sha256:${'0'.repeat(64)}`, format: 'raw', configdrive: 'http://example.invalid/configdrive' };
+
+/** A grant's shape for validating a plan before a real credential is created. */
+export const SAMPLE_GRANT: GlanceGrant = { image_id: '00000000-0000-0000-0000-000000000000', endpoint: 'http://example.invalid:9292', application_credential: { auth_url: 'http://example.invalid:5000/v3', id: 'sample', secret: 'sample' } };

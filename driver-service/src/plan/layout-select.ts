@@ -1,12 +1,16 @@
 import { AnvilError, type IronicNodeT } from '@anvil/shared';
 import type { LayoutT, Repository } from '../store/repository';
 
-/** The layout for a deploy: instance_info.anvil_layout > driver_info.anvil_layout > trait CUSTOM_ANVIL_<NAME> > the default. */
-export function selectLayout(node: IronicNodeT, repo: Repository, configDefault?: string): { layout: LayoutT; via: string } {
+/**
+ * The layout for a deploy: instance_info.anvil_layout > driver_info.anvil_layout > the Glance image's
+ * property anvil_layout > trait CUSTOM_ANVIL_<NAME> > the default.
+ */
+export function selectLayout(node: IronicNodeT, repo: Repository, configDefault?: string, image?: { id: string; anvil_layout?: unknown }): { layout: LayoutT; via: string } {
   const candidates: [unknown, string][] = [
     [node.instance_info.anvil_layout, 'instance_info.anvil_layout'],
     [node.driver_info.anvil_layout, 'driver_info.anvil_layout'],
   ];
+  if (image) candidates.push([image.anvil_layout, `Glance image ${image.id} property anvil_layout`]);
   for (const trait of node.traits ?? []) {
     const m = /^CUSTOM_ANVIL_([A-Z0-9_]+)$/.exec(trait);
     if (m) candidates.push([m[1]!.toLowerCase().replace(/_/g, '-'), `trait ${trait}`]);

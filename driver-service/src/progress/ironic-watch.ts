@@ -1,5 +1,6 @@
 import type { IronicClient, Logger } from '@anvil/shared';
 import type { ServiceConfigT } from '../config';
+import type { GlanceAccess } from '../glance/access';
 import { rotateCapability } from '../nodes/adopt';
 import type { Repository } from '../store/repository';
 import type { DeploymentTracker } from './tracker';
@@ -11,7 +12,8 @@ const DEPLOYING = ['deploying', 'wait call-back'];
  * node moved on), the deployment is closed and the node's capability rotated: the URL its agent used
  * stops working.
  */
-export function watchIronic(ironic: IronicClient, repo: Repository, tracker: DeploymentTracker, config: ServiceConfigT, log: Logger, intervalMs: number): () => void {
+export function watchIronic(w: { ironic: IronicClient; repo: Repository; tracker: DeploymentTracker; config: ServiceConfigT; log: Logger; glance?: GlanceAccess }, intervalMs: number): () => void {
+  const { ironic, repo, tracker, config, log } = w;
   let busy = false;
   const tick = async (): Promise<void> => {
     if (busy) return;
@@ -29,6 +31,8 @@ export function watchIronic(ironic: IronicClient, repo: Repository, tracker: Dep
           log.warn({ node_uuid: d.node_uuid, err: err instanceof Error ? err.message : String(err) }, 'could not follow the deploy in Ironic');
         }
       }
+      // Credentials of deployments now over (or left from an earlier run) are deleted; failures retry next tick.
+      if (w.glance) await w.glance.sweep();
     } finally {
       busy = false;
     }

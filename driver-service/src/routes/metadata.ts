@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import { AnvilError, validatePlan } from '@anvil/shared';
 import type { ServiceDeps } from '../deps';
 import { secretMatches } from '../nodes/capability';
-import { fillLayout, SAMPLE_VALUES, valuesFromInstanceInfo } from '../plan/fill';
+import { fillLayout, SAMPLE_GRANT, SAMPLE_VALUES, valuesFromInstanceInfo, withGlanceImage } from '../plan/fill';
 import { selectLayout } from '../plan/layout-select';
 import { ProgressReport } from '../progress/tracker';
 
@@ -36,9 +36,19 @@ export function agentRoutes(d: ServiceDeps): Router {
         d.repo.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
         throw new AnvilError('metadata.not_deploying', `node ${uuid} is ${node.provision_state}; its plan is served only while it deploys`, { state: node.provision_state }, 409);
       }
-      const { layout, via } = selectLayout(node, d.repo, d.config.default_layout);
+      let values = valuesFromInstanceInfo(node.instance_info);
+      let image: { id: string; anvil_layout?: unknown } | undefined;
+      if (values.glanceImageId !== undefined) {
+        if (!d.glance) throw new AnvilError('metadata.glance_needs_keystone', `instance_info.image_source ${values.glanceImageId} is a Glance image: configure the service's Keystone credentials (keystone.*) so it can grant the agent access, or give an http(s) URL`, {}, 409);
+        const gi = await d.glance.image(values.glanceImageId);
+        if (gi.status !== 'active') throw new AnvilError('metadata.glance_not_active', `Glance image ${gi.id} is ${gi.status}, not active`, { status: gi.status }, 409);
+        values = withGlanceImage(values, gi);
+        image = gi;
+      }
+      const { layout, via } = selectLayout(node, d.repo, d.config.default_layout, image);
       const deployment = d.tracker.begin(uuid, layout.name);
-      const plan = fillLayout(layout.plan, valuesFromInstanceInfo(node.instance_info), { nodeUuid: uuid, deploymentId: deployment.id, layout: layout.name });
+      const meta = { nodeUuid: uuid, deploymentId: deployment.id, layout: layout.name };
+      let plan = fillLayout(layout.plan, image ? { ...values, glance: SAMPLE_GRANT } : values, meta);
       // A config drive left for the agent to fill is checked with a sample in its place.
       const checkable = JSON.stringify(plan).replace('"{{configdrive}}"', JSON.stringify(SAMPLE_VALUES.configdrive));
       const report = validatePlan(checkable).report;
@@ -47,11 +57,13 @@ export function agentRoutes(d: ServiceDeps): Router {
         d.repo.audit(uuid, source(req), 'plan', `refused: invalid plan (${first.code})`);
         throw new AnvilError('metadata.invalid_plan', `layout ${layout.name} filled from instance_info is not a valid plan: ${first.pointer} ${first.code}: ${first.message}`, { entries: report.entries }, 409);
       }
+      // Only a valid plan gets a credential: one per fetch, all deleted when the deploy is over.
+      if (image && d.glance) plan = fillLayout(layout.plan, { ...values, glance: await d.glance.grant(image.id, deployment) }, meta);
       const body = JSON.stringify(plan, null, 2);
       const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
       res.setHeader('ETag', etag);
       res.setHeader('Cache-Control', 'no-store');
-      d.repo.audit(uuid, source(req), 'plan', `served layout ${layout.name} (${via}), deployment ${deployment.id}`);
+      d.repo.audit(uuid, source(req), 'plan', `served layout ${layout.name} (${via}), deployment ${deployment.id}${image ? `, Glance image ${image.id} with a download-only credential` : ''}`);
       d.metrics.planFetches.inc({ outcome: 'served' });
       if (req.headers['if-none-match'] === etag) {
         res.status(304).end();

@@ -44,6 +44,18 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // When Ironic showed the deploy over and the capability was rotated (the agent's own "done" comes earlier).
   `ALTER TABLE deployments ADD COLUMN closed_at TEXT;`,
+  // Keystone application credentials handed to agents for Glance images (the secret is never stored).
+  `CREATE TABLE credentials (
+     id TEXT PRIMARY KEY,
+     deployment_id TEXT NOT NULL,
+     node_uuid TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     image_id TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     deleted_at TEXT
+   );
+   CREATE INDEX credentials_deployment ON credentials(deployment_id);`,
 ];
 
 /** The service database: SQLite in the data directory, WAL mode, migrated on open. */

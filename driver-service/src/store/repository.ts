@@ -32,6 +32,18 @@ export const DeploymentRow = z.object({
 });
 export type DeploymentT = z.infer<typeof DeploymentRow>;
 
+export const CredentialRow = z.object({
+  id: z.string(),
+  deployment_id: z.string(),
+  node_uuid: z.string(),
+  user_id: z.string(),
+  image_id: z.string(),
+  expires_at: z.string(),
+  created_at: z.string(),
+  deleted_at: z.string().nullable(),
+});
+export type CredentialT = z.infer<typeof CredentialRow>;
+
 const toLayout = (r: unknown): LayoutT => {
   const row = LayoutRow.parse(r);
   return { name: row.name, description: row.description, plan: JSON.parse(row.plan) as Record<string, unknown>, default: row.is_default === 1, updated_at: row.updated_at };
@@ -116,6 +128,27 @@ export class Repository {
     this.db
       .prepare('UPDATE deployments SET state = @state, stage = @stage, step = @step, steps = @steps, bytes = @bytes, bytes_total = @bytes_total, rate_bps = @rate_bps, eta_seconds = @eta_seconds, error = @error, updated_at = @updated_at, closed_at = @closed_at WHERE id = @id')
       .run(d);
+  }
+
+  // credentials handed to agents
+  insertCredential(c: CredentialT): void {
+    this.db.prepare('INSERT INTO credentials (id, deployment_id, node_uuid, user_id, image_id, expires_at, created_at, deleted_at) VALUES (@id, @deployment_id, @node_uuid, @user_id, @image_id, @expires_at, @created_at, @deleted_at)').run(c);
+  }
+
+  /** Credentials not yet deleted whose deployment is closed (or which expired anyway). */
+  credentialsToDelete(now: string): CredentialT[] {
+    return this.db
+      .prepare('SELECT c.* FROM credentials c LEFT JOIN deployments d ON d.id = c.deployment_id WHERE c.deleted_at IS NULL AND (d.closed_at IS NOT NULL OR d.id IS NULL OR c.expires_at < ?) ORDER BY c.created_at')
+      .all(now)
+      .map((r) => CredentialRow.parse(r));
+  }
+
+  credentialsFor(deploymentId: string): CredentialT[] {
+    return this.db.prepare('SELECT * FROM credentials WHERE deployment_id = ? ORDER BY created_at').all(deploymentId).map((r) => CredentialRow.parse(r));
+  }
+
+  markCredentialDeleted(id: string): void {
+    this.db.prepare('UPDATE credentials SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL').run(new Date().toISOString(), id);
   }
 
   // audit

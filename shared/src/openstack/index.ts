@@ -1,3 +1,4 @@
 export * from './http';
 export * from './keystone';
 export * from './ironic';
+export * from './glance';

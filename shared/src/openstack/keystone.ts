@@ -125,3 +125,64 @@ export class KeystoneSession {
     }
   }
 }
+
+/** One thing an application credential may do: a method on a path of one service type (Keystone access rules). */
+export interface AccessRule {
+  readonly service: string;
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly path: string;
+}
+
+const AppCredBody = z.object({ application_credential: z.object({ id: z.string(), secret: z.string().optional(), expires_at: z.string().nullish() }) });
+
+export interface ApplicationCredential {
+  readonly id: string;
+  readonly secret: string;
+  readonly userId: string;
+  readonly expiresAt: string;
+}
+
+/**
+ * Creates an application credential for the session's user: restricted to `accessRules`, expiring at
+ * `expiresAt`, holding only `roles` of the user's roles on the session's project (all of them if omitted).
+ */
+export async function createApplicationCredential(
+  session: KeystoneSession,
+  o: { name: string; description?: string; expiresAt: Date; accessRules: readonly AccessRule[]; roles?: readonly string[] },
+): Promise<ApplicationCredential> {
+  const info = await session.info();
+  const userId = info.user?.id;
+  if (!userId) throw new AnvilError('keystone.no_user', 'the service token names no user: application credentials need a user');
+  const http = httpClient({ baseURL: session.authUrl, retries: 2 });
+  try {
+    const body = {
+      application_credential: {
+        name: o.name,
+        ...(o.description ? { description: o.description } : {}),
+        expires_at: o.expiresAt.toISOString().replace(/Z$/, ''),
+        unrestricted: false,
+        access_rules: o.accessRules,
+        ...(o.roles ? { roles: o.roles.map((name) => ({ name })) } : {}),
+      },
+    };
+    const res = await http.post(`/users/${encodeURIComponent(userId)}/application_credentials`, body, { headers: { 'X-Auth-Token': await session.token() } });
+    const cred = AppCredBody.parse(res.data).application_credential;
+    if (!cred.secret) throw new AnvilError('keystone.no_secret', 'Keystone created the application credential without returning its secret');
+    return { id: cred.id, secret: cred.secret, userId, expiresAt: cred.expires_at ?? o.expiresAt.toISOString() };
+  } catch (err) {
+    throw toServiceError('keystone', 'creating an application credential', err);
+  }
+}
+
+/** Deletes an application credential; one already gone counts as deleted. */
+export async function deleteApplicationCredential(session: KeystoneSession, userId: string, id: string): Promise<void> {
+  const http = httpClient({ baseURL: session.authUrl, retries: 2 });
+  try {
+    await http.delete(`/users/${encodeURIComponent(userId)}/application_credentials/${encodeURIComponent(id)}`, {
+      headers: { 'X-Auth-Token': await session.token() },
+      validateStatus: (s) => s === 204 || s === 404,
+    });
+  } catch (err) {
+    throw toServiceError('keystone', 'deleting an application credential', err);
+  }
+}

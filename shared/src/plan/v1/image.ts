@@ -5,7 +5,15 @@ export const GlanceSource = z
   .strictObject({
     image_id: z.string().min(1).describe('Glance image UUID.'),
     endpoint: z.string().optional().describe('Glance endpoint (`https://glance:9292`). Default: the driver-service tells.'),
-    token: z.string().optional().describe('A Keystone token or credential handed in for this deploy. Never logged.'),
+    token: z.string().optional().describe('A Keystone token handed in for this deploy. Never logged.'),
+    application_credential: z
+      .strictObject({
+        auth_url: z.string().describe('Keystone v3 URL the agent exchanges the credential at.'),
+        id: z.string().min(1),
+        secret: z.string().min(1).describe('Never logged.'),
+      })
+      .optional()
+      .describe('A Keystone application credential for this deploy: the driver-service creates one that may only download this image and expires with the deploy window.'),
   })
   .describe('An image stored in Glance, downloaded from `/v2/images/{id}/file`.');
 
