@@ -8,6 +8,11 @@ export const ServiceConfig = z.strictObject({
   listen_port: z.coerce.number().int().min(0).max(65535).default(9600),
   public_url: z.url({ protocol: /^https?$/ }).describe('The URL agents reach the service at; capability URLs start with it.'),
   data_dir: z.string().default('/var/lib/anvil'),
+  database_url: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
+    .optional()
+    .describe('PostgreSQL for the service\'s state (replicas share it); default: SQLite in data_dir.'),
   ironic_url: z.url({ protocol: /^https?$/ }),
   ironic_microversion: z.string().default('1.80'),
   auth: z.enum(['noauth', 'keystone']).default('noauth').describe('Operator authentication: keystone validates X-Auth-Token; noauth for local use.'),
@@ -38,6 +43,7 @@ const ENV: Record<string, keyof ServiceConfigT> = {
   ANVIL_LISTEN_PORT: 'listen_port',
   ANVIL_PUBLIC_URL: 'public_url',
   ANVIL_DATA_DIR: 'data_dir',
+  ANVIL_DATABASE_URL: 'database_url',
   ANVIL_IRONIC_URL: 'ironic_url',
   ANVIL_IRONIC_MICROVERSION: 'ironic_microversion',
   ANVIL_AUTH: 'auth',

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
@@ -20,8 +21,9 @@ export interface RunningService {
 /** Opens the database, starts the HTTP API and the Ironic watcher; close() stops them gracefully. */
 export async function startService(config: ServiceConfigT, options: { log?: Logger; watchIntervalMs?: number } = {}): Promise<RunningService> {
   const log = options.log ?? createLogger({ level: config.log_level, name: 'anvil-driver-service' });
-  const db = openDatabase(config.data_dir);
+  const { db, dialect } = await openDatabase({ dataDir: config.data_dir, databaseUrl: config.database_url });
   const repo = new Repository(db);
+  const replica = randomUUID();
   const ks = config.keystone;
   const session = ks ? new KeystoneSession({ type: 'password', auth_url: ks.auth_url, username: ks.username, password: ks.password, project_name: ks.project_name, user_domain_name: ks.user_domain_name, project_domain_name: ks.project_domain_name }) : undefined;
   const ironic = new IronicClient({ endpoint: config.ironic_url, microversion: config.ironic_microversion, ...(session ? { token: () => session.token() } : {}) });
@@ -40,8 +42,8 @@ export async function startService(config: ServiceConfigT, options: { log?: Logg
     const s = app.listen(config.listen_port, config.listen_host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const port = (server.address() as AddressInfo).port;
-  const stopWatch = watchIronic({ ironic, repo, tracker, config, log, ...(glance ? { glance } : {}) }, options.watchIntervalMs ?? 5000);
-  log.info({ listen: `${config.listen_host}:${port}`, public_url: config.public_url, ironic: config.ironic_url }, 'driver-service listening');
+  const stopWatch = watchIronic({ ironic, repo, tracker, config, log, replica, ...(glance ? { glance } : {}) }, options.watchIntervalMs ?? 5000);
+  log.info({ listen: `${config.listen_host}:${port}`, public_url: config.public_url, ironic: config.ironic_url, database: dialect, replica }, 'driver-service listening');
   return {
     url: `http://${config.listen_host}:${port}`,
     port,
@@ -52,7 +54,7 @@ export async function startService(config: ServiceConfigT, options: { log?: Logg
         server.close(() => r());
         setTimeout(() => server.closeAllConnections(), 5000).unref();
       });
-      db.close();
+      await repo.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import { loadConfig } from '../../driver-service/src/config';
 import { hashSecret, metadataUrl, newSecret, secretMatches } from '../../driver-service/src/nodes/capability';
 import { fillLayout, SAMPLE_GRANT, valuesFromInstanceInfo, withGlanceImage } from '../../driver-service/src/plan/fill';
 import { selectLayout } from '../../driver-service/src/plan/layout-select';
+import { sql } from 'kysely';
 import { openDatabase } from '../../driver-service/src/store/db';
 import { Repository } from '../../driver-service/src/store/repository';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -74,24 +75,45 @@ describe('filling a layout for one deploy', () => {
 
 describe('choosing the layout', () => {
   const dir = mkdtempSync(join(tmpdir(), 'anvil-ds-unit-'));
-  const repo = new Repository(openDatabase(dir));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  for (const name of ['a', 'b', 'from-trait', 'fallback']) repo.putLayout({ name, plan: LAYOUT, default: name === 'fallback' });
+  let repo: Repository;
+  beforeAll(async () => {
+    repo = new Repository((await openDatabase({ dataDir: dir })).db);
+    for (const name of ['a', 'b', 'from-trait', 'fallback', 'from-image']) await repo.putLayout({ name, plan: LAYOUT, default: name === 'fallback' });
+  });
+  afterAll(async () => {
+    await repo.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const node = (fields: Record<string, unknown>) => IronicNode.parse({ uuid: 'n', driver: 'fake-hardware', provision_state: 'wait call-back', ...fields });
 
-  it('instance_info > driver_info > trait > default', () => {
-    expect(selectLayout(node({ instance_info: { anvil_layout: 'a' }, driver_info: { anvil_layout: 'b' } }), repo).layout.name).toBe('a');
-    expect(selectLayout(node({ driver_info: { anvil_layout: 'b' }, traits: ['CUSTOM_ANVIL_FROM_TRAIT'] }), repo).layout.name).toBe('b');
-    expect(selectLayout(node({ traits: ['CUSTOM_GPU', 'CUSTOM_ANVIL_FROM_TRAIT'] }), repo).layout.name).toBe('from-trait');
-    expect(selectLayout(node({}), repo)).toMatchObject({ layout: { name: 'fallback' }, via: 'the service default' });
-    expect(() => selectLayout(node({ instance_info: { anvil_layout: 'gone' } }), repo)).toThrow(expect.objectContaining({ code: 'metadata.layout_missing' }));
+  it('instance_info > driver_info > Glance image property > trait > default', async () => {
+    expect((await selectLayout(node({ instance_info: { anvil_layout: 'a' }, driver_info: { anvil_layout: 'b' } }), repo)).layout.name).toBe('a');
+    expect((await selectLayout(node({ driver_info: { anvil_layout: 'b' }, traits: ['CUSTOM_ANVIL_FROM_TRAIT'] }), repo, undefined, { id: 'i', anvil_layout: 'from-image' })).layout.name).toBe('b');
+    expect(await selectLayout(node({ traits: ['CUSTOM_ANVIL_FROM_TRAIT'] }), repo, undefined, { id: 'i', anvil_layout: 'from-image' })).toMatchObject({ layout: { name: 'from-image' }, via: 'Glance image i property anvil_layout' });
+    expect((await selectLayout(node({ traits: ['CUSTOM_GPU', 'CUSTOM_ANVIL_FROM_TRAIT'] }), repo)).layout.name).toBe('from-trait');
+    expect(await selectLayout(node({}), repo)).toMatchObject({ layout: { name: 'fallback' }, via: 'the service default' });
+    await expect(selectLayout(node({ instance_info: { anvil_layout: 'gone' } }), repo)).rejects.toMatchObject({ code: 'metadata.layout_missing' });
   });
 
-  it('migrations are recorded and run once', () => {
-    const again = openDatabase(dir); // a second open must not re-run any migration (ALTER TABLE would fail)
-    expect(again.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 3 });
-    expect(new Repository(again).layouts().map((l) => l.name)).toEqual(['a', 'b', 'fallback', 'from-trait']);
-    again.close();
+  it('migrations are recorded and run once; reopening keeps the data', async () => {
+    const again = await openDatabase({ dataDir: dir });
+    const rows = await sql<{ n: number }>`SELECT count(*) AS n FROM anvil_migrations`.execute(again.db);
+    expect(rows.rows[0]!.n).toBe(1);
+    const second = new Repository(again.db);
+    expect((await second.layouts()).map((l) => l.name)).toEqual(['a', 'b', 'fallback', 'from-image', 'from-trait']);
+    await second.close();
+  });
+
+  it('one open deployment per node, however many begin it; a lease is held by one replica at a time', async () => {
+    const base = { node_uuid: 'n1', layout: 'a', state: 'planned' as const, stage: null, step: null, steps: null, bytes: null, bytes_total: null, rate_bps: null, eta_seconds: null, error: null, started_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', closed_at: null };
+    const [x, y] = await Promise.all([repo.insertOpenDeployment({ ...base, id: 'x' }), repo.insertOpenDeployment({ ...base, id: 'y' })]);
+    expect(x.id).toBe(y.id);
+    expect(await repo.leaseDeployment(x.id, 'replica-1', 60_000)).toBe(true);
+    expect(await repo.leaseDeployment(x.id, 'replica-2', 60_000)).toBe(false);
+    expect(await repo.leaseDeployment(x.id, 'replica-1', 60_000)).toBe(true);
+    await repo.updateDeployment({ ...x, closed_at: '2026-01-01T00:01:00.000Z' });
+    expect(await repo.leaseDeployment(x.id, 'replica-1', 60_000)).toBe(false);
+    expect((await repo.insertOpenDeployment({ ...base, id: 'z' })).id).toBe('z');
   });
 });
 

@@ -60,7 +60,7 @@ export class GlanceAccess {
       accessRules: [{ service: 'image', method: 'GET', path: GlanceClient.filePath(imageId) }],
       roles: this.o.roles,
     });
-    this.repo.insertCredential({ id: cred.id, deployment_id: deployment.id, node_uuid: deployment.node_uuid, user_id: cred.userId, image_id: imageId, expires_at: expiresAt.toISOString(), created_at: new Date().toISOString(), deleted_at: null });
+    await this.repo.insertCredential({ id: cred.id, deployment_id: deployment.id, node_uuid: deployment.node_uuid, user_id: cred.userId, image_id: imageId, expires_at: expiresAt.toISOString(), created_at: new Date().toISOString(), deleted_at: null });
     this.log.info({ node_uuid: deployment.node_uuid, deployment: deployment.id, image: imageId, credential: cred.id, expires_at: expiresAt.toISOString() }, 'application credential handed out');
     return { image_id: imageId, endpoint: glance.endpoint, application_credential: { auth_url: this.session.authUrl, id: cred.id, secret: cred.secret } };
   }
@@ -68,13 +68,14 @@ export class GlanceAccess {
   /** Deletes the credentials of deployments that are over (and expired ones); returns how many. */
   async sweep(): Promise<number> {
     let n = 0;
-    for (const c of this.repo.credentialsToDelete(new Date().toISOString())) {
+    for (const c of await this.repo.credentialsToDelete(new Date().toISOString())) {
+      if (!(await this.repo.claimCredential(c.id))) continue; // another replica has it
       try {
         await deleteApplicationCredential(this.session, c.user_id, c.id);
-        this.repo.markCredentialDeleted(c.id);
         this.log.info({ node_uuid: c.node_uuid, deployment: c.deployment_id, credential: c.id }, 'application credential deleted');
         n++;
       } catch (err) {
+        await this.repo.releaseCredential(c.id);
         this.log.warn({ node_uuid: c.node_uuid, credential: c.id, err: err instanceof Error ? err.message : String(err) }, 'could not delete an application credential; will retry');
       }
     }

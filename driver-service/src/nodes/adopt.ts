@@ -18,7 +18,7 @@ export interface Adoption {
  * capability URL in driver_info.anvil_metadata_url (the old one stops working).
  */
 export async function adoptNode(ironic: IronicClient, repo: Repository, config: ServiceConfigT, ident: string, layout?: string): Promise<Adoption> {
-  if (layout !== undefined && !repo.layout(layout)) throw new AnvilError('layout.not_found', `no layout named ${layout}`, {}, 404);
+  if (layout !== undefined && !(await repo.layout(layout))) throw new AnvilError('layout.not_found', `no layout named ${layout}`, {}, 404);
   const node = await ironic.getNode(ident);
   const secret = newSecret();
   const url = metadataUrl(config.public_url, node.uuid, secret);
@@ -31,7 +31,7 @@ export async function adoptNode(ironic: IronicClient, repo: Repository, config: 
     ops.push({ op: 'replace', path: '/deploy_interface', value: 'custom-agent' });
   }
   await ironic.patchNode(node.uuid, ops);
-  repo.upsertNode({ uuid: node.uuid, capability_hash: hashSecret(secret), layout: layout ?? null, adopted_at: new Date().toISOString() });
+  await repo.upsertNode({ uuid: node.uuid, capability_hash: hashSecret(secret), layout: layout ?? null, adopted_at: new Date().toISOString() });
   return { node_uuid: node.uuid, metadata_url: url, deploy_interface: 'custom-agent', layout: layout ?? null };
 }
 
@@ -39,5 +39,5 @@ export async function adoptNode(ironic: IronicClient, repo: Repository, config: 
 export async function rotateCapability(ironic: IronicClient, repo: Repository, config: ServiceConfigT, nodeUuid: string): Promise<void> {
   const secret = newSecret();
   await ironic.patchNode(nodeUuid, [{ op: 'add', path: '/driver_info/anvil_metadata_url', value: metadataUrl(config.public_url, nodeUuid, secret) }]);
-  repo.rotateCapability(nodeUuid, hashSecret(secret));
+  await repo.rotateCapability(nodeUuid, hashSecret(secret));
 }

@@ -5,7 +5,7 @@ import type { LayoutT, Repository } from '../store/repository';
  * The layout for a deploy: instance_info.anvil_layout > driver_info.anvil_layout > the Glance image's
  * property anvil_layout > trait CUSTOM_ANVIL_<NAME> > the default.
  */
-export function selectLayout(node: IronicNodeT, repo: Repository, configDefault?: string, image?: { id: string; anvil_layout?: unknown }): { layout: LayoutT; via: string } {
+export async function selectLayout(node: IronicNodeT, repo: Repository, configDefault?: string, image?: { id: string; anvil_layout?: unknown }): Promise<{ layout: LayoutT; via: string }> {
   const candidates: [unknown, string][] = [
     [node.instance_info.anvil_layout, 'instance_info.anvil_layout'],
     [node.driver_info.anvil_layout, 'driver_info.anvil_layout'],
@@ -17,11 +17,11 @@ export function selectLayout(node: IronicNodeT, repo: Repository, configDefault?
   }
   for (const [name, via] of candidates) {
     if (typeof name !== 'string' || !name) continue;
-    const layout = repo.layout(name);
+    const layout = await repo.layout(name);
     if (!layout) throw new AnvilError('metadata.layout_missing', `${via} names layout ${name}, which the service does not have`, { layout: name }, 409);
     return { layout, via };
   }
-  const fallback = repo.defaultLayout() ?? (configDefault ? repo.layout(configDefault) : undefined);
+  const fallback = (await repo.defaultLayout()) ?? (configDefault ? await repo.layout(configDefault) : undefined);
   if (fallback) return { layout: fallback, via: 'the service default' };
   throw new AnvilError('metadata.no_layout', `no layout for node ${node.uuid}: set instance_info.anvil_layout, driver_info.anvil_layout, a CUSTOM_ANVIL_<NAME> trait, or a default layout`, {}, 409);
 }

@@ -23,23 +23,24 @@ export class DeploymentTracker {
   }
 
   /** The node's deployment in progress, or a new one (the first plan fetch of a deploy). */
-  begin(nodeUuid: string, layout: string): DeploymentT {
-    const current = this.repo.latestDeployment(nodeUuid);
+  async begin(nodeUuid: string, layout: string): Promise<DeploymentT> {
+    const current = await this.repo.latestDeployment(nodeUuid);
     if (current && !current.closed_at) return current;
     const now = new Date().toISOString();
     const d: DeploymentT = { id: randomUUID(), node_uuid: nodeUuid, layout, state: 'planned', stage: null, step: null, steps: null, bytes: null, bytes_total: null, rate_bps: null, eta_seconds: null, error: null, started_at: now, updated_at: now, closed_at: null };
-    this.repo.insertDeployment(d);
-    this.emit(d);
-    return d;
+    // Two replicas may begin it at once: the database keeps one open deployment per node.
+    const open = await this.repo.insertOpenDeployment(d);
+    if (open.id === d.id) this.emit(open);
+    return open;
   }
 
   /** Deployments Ironic has not shown over yet. */
-  open(): DeploymentT[] {
+  open(): Promise<DeploymentT[]> {
     return this.repo.openDeployments();
   }
 
-  apply(nodeUuid: string, events: readonly ProgressEventT[]): DeploymentT | undefined {
-    let d = this.repo.latestDeployment(nodeUuid);
+  async apply(nodeUuid: string, events: readonly ProgressEventT[]): Promise<DeploymentT | undefined> {
+    let d = await this.repo.latestDeployment(nodeUuid);
     if (!d || d.closed_at || !ACTIVE.includes(d.state)) return undefined;
     for (const e of events) {
       d = { ...d, state: d.state === 'planned' ? 'running' : d.state };
@@ -53,16 +54,16 @@ export class DeploymentTracker {
       }
     }
     d = { ...d, updated_at: new Date().toISOString() };
-    this.repo.updateDeployment(d);
+    await this.repo.updateDeployment(d);
     this.emit(d);
     return d;
   }
 
   /** Ironic says the deploy is over: its outcome is final (the agent may never have said so). */
-  close(d: DeploymentT, state: 'succeeded' | 'failed', error: string | null): DeploymentT {
+  async close(d: DeploymentT, state: 'succeeded' | 'failed', error: string | null): Promise<DeploymentT> {
     const now = new Date().toISOString();
     const next: DeploymentT = { ...d, state, error: state === 'failed' ? (error ?? d.error) : d.error, updated_at: now, closed_at: now };
-    this.repo.updateDeployment(next);
+    await this.repo.updateDeployment(next);
     this.emit(next);
     return next;
   }

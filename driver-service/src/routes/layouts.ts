@@ -11,15 +11,15 @@ const LayoutWrite = z.strictObject({ description: z.string().optional(), plan: z
 
 export function layoutRoutes(d: ServiceDeps): Router {
   const r = Router();
-  r.get('/v1/layouts', d.auth.require('read'), (_req, res) => {
-    res.json({ layouts: d.repo.layouts() satisfies LayoutBody[] });
+  r.get('/v1/layouts', d.auth.require('read'), async (_req, res) => {
+    res.json({ layouts: (await d.repo.layouts()) satisfies LayoutBody[] });
   });
-  r.get('/v1/layouts/:name', d.auth.require('read'), (req, res) => {
-    const l = d.repo.layout(param(req, 'name'));
+  r.get('/v1/layouts/:name', d.auth.require('read'), async (req, res) => {
+    const l = await d.repo.layout(param(req, 'name'));
     if (!l) throw new AnvilError('layout.not_found', `no layout named ${param(req, 'name')}`, {}, 404);
     res.json(l satisfies LayoutBody);
   });
-  r.put('/v1/layouts/:name', d.auth.require('write'), (req, res) => {
+  r.put('/v1/layouts/:name', d.auth.require('write'), async (req, res) => {
     const name = param(req, 'name');
     if (!NAME.test(name)) throw new AnvilError('layout.bad_name', `layout names are lower-case letters, digits, - and _ (at most 63): ${name}`);
     const body = LayoutWrite.safeParse(req.body);
@@ -31,10 +31,10 @@ export function layoutRoutes(d: ServiceDeps): Router {
       res.status(422).json({ code: 'layout.invalid', message: `layout ${name} is not a valid plan`, entries: report.entries.map((e) => ({ severity: e.severity, code: e.code, pointer: e.pointer, message: e.message })) });
       return;
     }
-    res.json(d.repo.putLayout({ name, description: body.data.description, plan: body.data.plan, default: body.data.default ?? false }));
+    res.json(await d.repo.putLayout({ name, description: body.data.description, plan: body.data.plan, default: body.data.default ?? false }));
   });
-  r.delete('/v1/layouts/:name', d.auth.require('write'), (req, res) => {
-    if (!d.repo.deleteLayout(param(req, 'name'))) throw new AnvilError('layout.not_found', `no layout named ${param(req, 'name')}`, {}, 404);
+  r.delete('/v1/layouts/:name', d.auth.require('write'), async (req, res) => {
+    if (!(await d.repo.deleteLayout(param(req, 'name')))) throw new AnvilError('layout.not_found', `no layout named ${param(req, 'name')}`, {}, 404);
     res.status(204).end();
   });
   return r;

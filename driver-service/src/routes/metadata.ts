@@ -15,14 +15,14 @@ const source = (req: Request): string => req.socket.remoteAddress ?? 'unknown';
 export function agentRoutes(d: ServiceDeps): Router {
   const r = Router();
 
-  const authorise = (nodeUuid: string, secret: string | undefined, req: Request, action: string): void => {
-    const node = d.repo.node(nodeUuid);
+  const authorise = async (nodeUuid: string, secret: string | undefined, req: Request, action: string): Promise<void> => {
+    const node = await d.repo.node(nodeUuid);
     if (!node) {
-      d.repo.audit(nodeUuid, source(req), action, 'unknown node');
+      await d.repo.audit(nodeUuid, source(req), action, 'unknown node');
       throw new AnvilError('capability.unknown_node', 'no such adopted node', {}, 404);
     }
     if (!secret || !secretMatches(secret, node.capability_hash)) {
-      d.repo.audit(nodeUuid, source(req), action, 'refused: wrong capability');
+      await d.repo.audit(nodeUuid, source(req), action, 'refused: wrong capability');
       throw new AnvilError('capability.refused', 'the capability does not match (it may have been rotated after a deploy)', {}, 403);
     }
   };
@@ -30,10 +30,10 @@ export function agentRoutes(d: ServiceDeps): Router {
   r.get('/v1/metadata/:node/:secret', async (req, res) => {
     const uuid = req.params.node;
     try {
-      authorise(uuid, req.params.secret, req, 'plan');
+      await authorise(uuid, req.params.secret, req, 'plan');
       const node = await d.ironic.getNode(uuid);
       if (!DEPLOYING.includes(node.provision_state)) {
-        d.repo.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
+        await d.repo.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
         throw new AnvilError('metadata.not_deploying', `node ${uuid} is ${node.provision_state}; its plan is served only while it deploys`, { state: node.provision_state }, 409);
       }
       let values = valuesFromInstanceInfo(node.instance_info);
@@ -45,8 +45,8 @@ export function agentRoutes(d: ServiceDeps): Router {
         values = withGlanceImage(values, gi);
         image = gi;
       }
-      const { layout, via } = selectLayout(node, d.repo, d.config.default_layout, image);
-      const deployment = d.tracker.begin(uuid, layout.name);
+      const { layout, via } = await selectLayout(node, d.repo, d.config.default_layout, image);
+      const deployment = await d.tracker.begin(uuid, layout.name);
       const meta = { nodeUuid: uuid, deploymentId: deployment.id, layout: layout.name };
       let plan = fillLayout(layout.plan, image ? { ...values, glance: SAMPLE_GRANT } : values, meta);
       // A config drive left for the agent to fill is checked with a sample in its place.
@@ -54,7 +54,7 @@ export function agentRoutes(d: ServiceDeps): Router {
       const report = validatePlan(checkable).report;
       if (!report.valid) {
         const first = report.entries.find((e) => e.severity === 'error')!;
-        d.repo.audit(uuid, source(req), 'plan', `refused: invalid plan (${first.code})`);
+        await d.repo.audit(uuid, source(req), 'plan', `refused: invalid plan (${first.code})`);
         throw new AnvilError('metadata.invalid_plan', `layout ${layout.name} filled from instance_info is not a valid plan: ${first.pointer} ${first.code}: ${first.message}`, { entries: report.entries }, 409);
       }
       // Only a valid plan gets a credential: one per fetch, all deleted when the deploy is over.
@@ -63,7 +63,7 @@ export function agentRoutes(d: ServiceDeps): Router {
       const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
       res.setHeader('ETag', etag);
       res.setHeader('Cache-Control', 'no-store');
-      d.repo.audit(uuid, source(req), 'plan', `served layout ${layout.name} (${via}), deployment ${deployment.id}${image ? `, Glance image ${image.id} with a download-only credential` : ''}`);
+      await d.repo.audit(uuid, source(req), 'plan', `served layout ${layout.name} (${via}), deployment ${deployment.id}${image ? `, Glance image ${image.id} with a download-only credential` : ''}`);
       d.metrics.planFetches.inc({ outcome: 'served' });
       if (req.headers['if-none-match'] === etag) {
         res.status(304).end();
@@ -76,16 +76,16 @@ export function agentRoutes(d: ServiceDeps): Router {
     }
   });
 
-  r.post('/v1/nodes/:node/vendor_passthru/:method', (req, res) => {
+  r.post('/v1/nodes/:node/vendor_passthru/:method', async (req, res) => {
     const uuid = req.params.node;
     if (req.params.method !== 'progress') throw new AnvilError('passthru.unknown_method', `no vendor passthru method ${req.params.method} (the agent reports with progress)`, {}, 400);
-    authorise(uuid, req.get('x-anvil-capability'), req, 'progress');
+    await authorise(uuid, req.get('x-anvil-capability'), req, 'progress');
     const body = ProgressReport.safeParse(req.body);
     if (!body.success) {
       d.metrics.reports.inc({ outcome: 'invalid' });
       throw new AnvilError('request.invalid', `progress report: ${body.error.issues[0]?.path.join('.') ?? ''} ${body.error.issues[0]?.message ?? ''}`);
     }
-    const updated = d.tracker.apply(uuid, body.data.events);
+    const updated = await d.tracker.apply(uuid, body.data.events);
     d.metrics.reports.inc({ outcome: updated ? 'recorded' : 'no deployment' });
     res.status(202).end();
   });

@@ -14,7 +14,7 @@ export function operationRoutes(d: ServiceDeps): Router {
   });
   r.get('/readyz', async (_req, res) => {
     try {
-      d.repo.ping();
+      await d.repo.ping();
       await d.ironic.ping();
       res.json({ status: 'ready' });
     } catch (err) {

@@ -1,79 +1,41 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Pool, types } from 'pg';
+import { AnvilError } from '@anvil/shared';
+import { migrations, type Dialect } from './migrations';
+import type { Tables } from './schema';
 
-/** Ordered schema migrations; each runs once, in a transaction, recorded in schema_migrations. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE nodes (
-     uuid TEXT PRIMARY KEY,
-     capability_hash TEXT NOT NULL,
-     layout TEXT,
-     adopted_at TEXT NOT NULL
-   );
-   CREATE TABLE layouts (
-     name TEXT PRIMARY KEY,
-     description TEXT,
-     plan TEXT NOT NULL,
-     is_default INTEGER NOT NULL DEFAULT 0,
-     updated_at TEXT NOT NULL
-   );
-   CREATE TABLE deployments (
-     id TEXT PRIMARY KEY,
-     node_uuid TEXT NOT NULL,
-     layout TEXT,
-     state TEXT NOT NULL,
-     stage TEXT,
-     step INTEGER,
-     steps INTEGER,
-     bytes INTEGER,
-     bytes_total INTEGER,
-     rate_bps INTEGER,
-     eta_seconds INTEGER,
-     error TEXT,
-     started_at TEXT NOT NULL,
-     updated_at TEXT NOT NULL
-   );
-   CREATE INDEX deployments_node ON deployments(node_uuid, started_at);
-   CREATE TABLE audit (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     at TEXT NOT NULL,
-     node_uuid TEXT NOT NULL,
-     source TEXT,
-     action TEXT NOT NULL,
-     outcome TEXT NOT NULL
-   );`,
-  // When Ironic showed the deploy over and the capability was rotated (the agent's own "done" comes earlier).
-  `ALTER TABLE deployments ADD COLUMN closed_at TEXT;`,
-  // Keystone application credentials handed to agents for Glance images (the secret is never stored).
-  `CREATE TABLE credentials (
-     id TEXT PRIMARY KEY,
-     deployment_id TEXT NOT NULL,
-     node_uuid TEXT NOT NULL,
-     user_id TEXT NOT NULL,
-     image_id TEXT NOT NULL,
-     expires_at TEXT NOT NULL,
-     created_at TEXT NOT NULL,
-     deleted_at TEXT
-   );
-   CREATE INDEX credentials_deployment ON credentials(deployment_id);`,
-];
+export interface OpenedDatabase {
+  readonly db: Kysely<Tables>;
+  readonly dialect: Dialect;
+}
 
-/** The service database: SQLite in the data directory, WAL mode, migrated on open. */
-export function openDatabase(dataDir: string): Database.Database {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, 'anvil.sqlite'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
-  MIGRATIONS.forEach((sql, i) => {
-    const version = i + 1;
-    if (applied.has(version)) return;
-    db.transaction(() => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
-    })();
-  });
-  return db;
+const INT8 = 20;
+
+/**
+ * The service database, migrated on open: PostgreSQL when `databaseUrl` is given (replicas share it),
+ * otherwise SQLite in the data directory (WAL mode).
+ */
+export async function openDatabase(o: { dataDir: string; databaseUrl?: string | undefined }): Promise<OpenedDatabase> {
+  let opened: OpenedDatabase;
+  if (o.databaseUrl) {
+    // bigint columns (byte counts) come back as numbers, not strings.
+    const pool = new Pool({ connectionString: o.databaseUrl, max: 10, types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8 ? (v: string) => Number(v) : types.getTypeParser(oid, format ?? 'text'))) as typeof types.getTypeParser } });
+    opened = { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+  } else {
+    mkdirSync(o.dataDir, { recursive: true });
+    const sqlite = new Database(join(o.dataDir, 'anvil.sqlite'));
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    opened = { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+  }
+  const { error, results } = await new Migrator({ db: opened.db, provider: migrations(opened.dialect), migrationTableName: 'anvil_migrations', migrationLockTableName: 'anvil_migrations_lock' }).migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error !== undefined || failed) {
+    await opened.db.destroy();
+    throw new AnvilError('database.migration_failed', `the ${opened.dialect} database could not be migrated${failed ? ` (${failed.migrationName})` : ''}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return opened;
 }

@@ -1,5 +1,6 @@
-import type Database from 'better-sqlite3';
+import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
+import type { Tables } from './schema';
 
 const NodeRow = z.object({ uuid: z.string(), capability_hash: z.string(), layout: z.string().nullable(), adopted_at: z.string() });
 export type NodeRowT = z.infer<typeof NodeRow>;
@@ -49,114 +50,154 @@ const toLayout = (r: unknown): LayoutT => {
   return { name: row.name, description: row.description, plan: JSON.parse(row.plan) as Record<string, unknown>, default: row.is_default === 1, updated_at: row.updated_at };
 };
 
-/** All SQL of the service, behind typed methods. */
-export class Repository {
-  constructor(private readonly db: Database.Database) {}
+const DEPLOYMENT_COLUMNS = ['id', 'node_uuid', 'layout', 'state', 'stage', 'step', 'steps', 'bytes', 'bytes_total', 'rate_bps', 'eta_seconds', 'error', 'started_at', 'updated_at', 'closed_at'] as const;
+const toDeployment = (r: unknown): DeploymentT => DeploymentRow.parse(r);
 
-  ping(): void {
-    this.db.prepare('SELECT 1').get();
+/** All queries of the service, behind typed methods (SQLite or PostgreSQL through Kysely). */
+export class Repository {
+  constructor(private readonly db: Kysely<Tables>) {}
+
+  async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
   }
 
   // nodes
-  node(uuid: string): NodeRowT | undefined {
-    const r = this.db.prepare('SELECT * FROM nodes WHERE uuid = ?').get(uuid);
+  async node(uuid: string): Promise<NodeRowT | undefined> {
+    const r = await this.db.selectFrom('nodes').selectAll().where('uuid', '=', uuid).executeTakeFirst();
     return r === undefined ? undefined : NodeRow.parse(r);
   }
 
-  upsertNode(n: NodeRowT): void {
-    this.db
-      .prepare('INSERT INTO nodes (uuid, capability_hash, layout, adopted_at) VALUES (@uuid, @capability_hash, @layout, @adopted_at) ON CONFLICT(uuid) DO UPDATE SET capability_hash = excluded.capability_hash, layout = excluded.layout, adopted_at = excluded.adopted_at')
-      .run(n);
+  async upsertNode(n: NodeRowT): Promise<void> {
+    await this.db
+      .insertInto('nodes')
+      .values(n)
+      .onConflict((oc) => oc.column('uuid').doUpdateSet({ capability_hash: n.capability_hash, layout: n.layout, adopted_at: n.adopted_at }))
+      .execute();
   }
 
-  rotateCapability(uuid: string, hash: string): void {
-    this.db.prepare('UPDATE nodes SET capability_hash = ? WHERE uuid = ?').run(hash, uuid);
+  async rotateCapability(uuid: string, hash: string): Promise<void> {
+    await this.db.updateTable('nodes').set({ capability_hash: hash }).where('uuid', '=', uuid).execute();
   }
 
   // layouts
-  layouts(): LayoutT[] {
-    return this.db.prepare('SELECT * FROM layouts ORDER BY name').all().map(toLayout);
+  async layouts(): Promise<LayoutT[]> {
+    return (await this.db.selectFrom('layouts').selectAll().orderBy('name').execute()).map(toLayout);
   }
 
-  layout(name: string): LayoutT | undefined {
-    const r = this.db.prepare('SELECT * FROM layouts WHERE name = ?').get(name);
+  async layout(name: string): Promise<LayoutT | undefined> {
+    const r = await this.db.selectFrom('layouts').selectAll().where('name', '=', name).executeTakeFirst();
     return r === undefined ? undefined : toLayout(r);
   }
 
-  defaultLayout(): LayoutT | undefined {
-    const r = this.db.prepare('SELECT * FROM layouts WHERE is_default = 1').get();
+  async defaultLayout(): Promise<LayoutT | undefined> {
+    const r = await this.db.selectFrom('layouts').selectAll().where('is_default', '=', 1).executeTakeFirst();
     return r === undefined ? undefined : toLayout(r);
   }
 
-  putLayout(l: { name: string; description?: string | undefined; plan: Record<string, unknown>; default: boolean }): LayoutT {
-    const now = new Date().toISOString();
-    this.db.transaction(() => {
-      if (l.default) this.db.prepare('UPDATE layouts SET is_default = 0').run();
-      this.db
-        .prepare('INSERT INTO layouts (name, description, plan, is_default, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET description = excluded.description, plan = excluded.plan, is_default = excluded.is_default, updated_at = excluded.updated_at')
-        .run(l.name, l.description ?? null, JSON.stringify(l.plan), l.default ? 1 : 0, now);
-    })();
-    return this.layout(l.name)!;
+  async putLayout(l: { name: string; description?: string | undefined; plan: Record<string, unknown>; default: boolean }): Promise<LayoutT> {
+    const row = { name: l.name, description: l.description ?? null, plan: JSON.stringify(l.plan), is_default: l.default ? 1 : 0, updated_at: new Date().toISOString() };
+    await this.db.transaction().execute(async (trx) => {
+      if (l.default) await trx.updateTable('layouts').set({ is_default: 0 }).execute();
+      await trx
+        .insertInto('layouts')
+        .values(row)
+        .onConflict((oc) => oc.column('name').doUpdateSet({ description: row.description, plan: row.plan, is_default: row.is_default, updated_at: row.updated_at }))
+        .execute();
+    });
+    return (await this.layout(l.name))!;
   }
 
-  deleteLayout(name: string): boolean {
-    return this.db.prepare('DELETE FROM layouts WHERE name = ?').run(name).changes > 0;
+  async deleteLayout(name: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('layouts').where('name', '=', name).executeTakeFirst();
+    return r.numDeletedRows > 0n;
   }
 
   // deployments
-  deployments(limit = 200): DeploymentT[] {
-    return this.db.prepare('SELECT * FROM deployments ORDER BY started_at DESC LIMIT ?').all(limit).map((r) => DeploymentRow.parse(r));
+  async deployments(limit = 200): Promise<DeploymentT[]> {
+    return (await this.db.selectFrom('deployments').select(DEPLOYMENT_COLUMNS).orderBy('started_at', 'desc').limit(limit).execute()).map(toDeployment);
   }
 
   /** Deployments Ironic has not yet shown over. */
-  openDeployments(): DeploymentT[] {
-    return this.db.prepare('SELECT * FROM deployments WHERE closed_at IS NULL ORDER BY started_at').all().map((r) => DeploymentRow.parse(r));
+  async openDeployments(): Promise<DeploymentT[]> {
+    return (await this.db.selectFrom('deployments').select(DEPLOYMENT_COLUMNS).where('closed_at', 'is', null).orderBy('started_at').execute()).map(toDeployment);
   }
 
-  latestDeployment(nodeUuid: string): DeploymentT | undefined {
-    const r = this.db.prepare('SELECT * FROM deployments WHERE node_uuid = ? ORDER BY started_at DESC LIMIT 1').get(nodeUuid);
-    return r === undefined ? undefined : DeploymentRow.parse(r);
+  async latestDeployment(nodeUuid: string): Promise<DeploymentT | undefined> {
+    const r = await this.db.selectFrom('deployments').select(DEPLOYMENT_COLUMNS).where('node_uuid', '=', nodeUuid).orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+    return r === undefined ? undefined : toDeployment(r);
   }
 
-  insertDeployment(d: DeploymentT): void {
-    this.db
-      .prepare('INSERT INTO deployments (id, node_uuid, layout, state, stage, step, steps, bytes, bytes_total, rate_bps, eta_seconds, error, started_at, updated_at, closed_at) VALUES (@id, @node_uuid, @layout, @state, @stage, @step, @steps, @bytes, @bytes_total, @rate_bps, @eta_seconds, @error, @started_at, @updated_at, @closed_at)')
-      .run(d);
+  /** Inserts a deployment unless the node already has an open one (another replica's); returns the open one. */
+  async insertOpenDeployment(d: DeploymentT): Promise<DeploymentT> {
+    await this.db
+      .insertInto('deployments')
+      .values({ ...d, lease_owner: null, lease_until: null })
+      .onConflict((oc) => oc.column('node_uuid').where('closed_at', 'is', null).doNothing())
+      .execute();
+    const open = await this.db.selectFrom('deployments').select(DEPLOYMENT_COLUMNS).where('node_uuid', '=', d.node_uuid).where('closed_at', 'is', null).executeTakeFirstOrThrow();
+    return toDeployment(open);
   }
 
-  updateDeployment(d: DeploymentT): void {
-    this.db
-      .prepare('UPDATE deployments SET state = @state, stage = @stage, step = @step, steps = @steps, bytes = @bytes, bytes_total = @bytes_total, rate_bps = @rate_bps, eta_seconds = @eta_seconds, error = @error, updated_at = @updated_at, closed_at = @closed_at WHERE id = @id')
-      .run(d);
+  async updateDeployment(d: DeploymentT): Promise<void> {
+    const { state, stage, step, steps, bytes, bytes_total, rate_bps, eta_seconds, error, updated_at, closed_at } = d;
+    await this.db.updateTable('deployments').set({ state, stage, step, steps, bytes, bytes_total, rate_bps, eta_seconds, error, updated_at, closed_at }).where('id', '=', d.id).execute();
+  }
+
+  /**
+   * Takes the deployment for closing, for `ms`, unless another replica holds it; true when taken. The
+   * holder rotates the capability and closes it; a replica that dies mid-way loses the lease to another.
+   */
+  async leaseDeployment(id: string, owner: string, ms: number): Promise<boolean> {
+    const now = new Date();
+    const r = await this.db
+      .updateTable('deployments')
+      .set({ lease_owner: owner, lease_until: new Date(now.getTime() + ms).toISOString() })
+      .where('id', '=', id)
+      .where('closed_at', 'is', null)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now.toISOString()), eb('lease_owner', '=', owner)]))
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
   // credentials handed to agents
-  insertCredential(c: CredentialT): void {
-    this.db.prepare('INSERT INTO credentials (id, deployment_id, node_uuid, user_id, image_id, expires_at, created_at, deleted_at) VALUES (@id, @deployment_id, @node_uuid, @user_id, @image_id, @expires_at, @created_at, @deleted_at)').run(c);
+  async insertCredential(c: CredentialT): Promise<void> {
+    await this.db.insertInto('credentials').values(c).execute();
   }
 
-  /** Credentials not yet deleted whose deployment is closed (or which expired anyway). */
-  credentialsToDelete(now: string): CredentialT[] {
-    return this.db
-      .prepare('SELECT c.* FROM credentials c LEFT JOIN deployments d ON d.id = c.deployment_id WHERE c.deleted_at IS NULL AND (d.closed_at IS NOT NULL OR d.id IS NULL OR c.expires_at < ?) ORDER BY c.created_at')
-      .all(now)
-      .map((r) => CredentialRow.parse(r));
+  /** Credentials not yet deleted whose deployment is over (or gone), or which expired anyway. */
+  async credentialsToDelete(now: string): Promise<CredentialT[]> {
+    const rows = await this.db
+      .selectFrom('credentials as c')
+      .leftJoin('deployments as d', 'd.id', 'c.deployment_id')
+      .selectAll('c')
+      .where('c.deleted_at', 'is', null)
+      .where((eb) => eb.or([eb('d.closed_at', 'is not', null), eb('d.id', 'is', null), eb('c.expires_at', '<', now)]))
+      .orderBy('c.created_at')
+      .execute();
+    return rows.map((r) => CredentialRow.parse(r));
   }
 
-  credentialsFor(deploymentId: string): CredentialT[] {
-    return this.db.prepare('SELECT * FROM credentials WHERE deployment_id = ? ORDER BY created_at').all(deploymentId).map((r) => CredentialRow.parse(r));
+  /** Marks a credential deleted before deleting it (so one replica does it); false when another did. */
+  async claimCredential(id: string): Promise<boolean> {
+    const r = await this.db.updateTable('credentials').set({ deleted_at: new Date().toISOString() }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
-  markCredentialDeleted(id: string): void {
-    this.db.prepare('UPDATE credentials SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL').run(new Date().toISOString(), id);
+  /** Gives a claimed credential back (its deletion failed; the next sweep retries). */
+  async releaseCredential(id: string): Promise<void> {
+    await this.db.updateTable('credentials').set({ deleted_at: null }).where('id', '=', id).execute();
   }
 
   // audit
-  audit(nodeUuid: string, source: string | undefined, action: string, outcome: string): void {
-    this.db.prepare('INSERT INTO audit (at, node_uuid, source, action, outcome) VALUES (?, ?, ?, ?, ?)').run(new Date().toISOString(), nodeUuid, source ?? null, action, outcome);
+  async audit(nodeUuid: string, source: string | undefined, action: string, outcome: string): Promise<void> {
+    await this.db.insertInto('audit').values({ at: new Date().toISOString(), node_uuid: nodeUuid, source: source ?? null, action, outcome }).execute();
   }
 
-  auditFor(nodeUuid: string): { at: string; source: string | null; action: string; outcome: string }[] {
-    return this.db.prepare('SELECT at, source, action, outcome FROM audit WHERE node_uuid = ? ORDER BY id').all(nodeUuid) as { at: string; source: string | null; action: string; outcome: string }[];
+  async auditFor(nodeUuid: string): Promise<{ at: string; source: string | null; action: string; outcome: string }[]> {
+    return this.db.selectFrom('audit').select(['at', 'source', 'action', 'outcome']).where('node_uuid', '=', nodeUuid).orderBy('id').execute();
   }
 }
