@@ -33,6 +33,7 @@ export const ServiceConfig = z.strictObject({
     .preprocess((v) => (typeof v === 'string' ? v.split(',').map((r) => r.trim()).filter(Boolean) : v), z.array(z.string().min(1)).min(1))
     .default(['reader'])
     .describe('The only roles such a credential carries (of the service user\'s roles on its project): Keystone does not apply access rules to its own API, so the credential must not carry admin.'),
+  node_cache_ms: z.coerce.number().int().min(200).max(60_000).default(2000).describe('How often the deploying nodes are read from Ironic in bulk (plan fetches are answered from that read).'),
   default_layout: z.string().optional(),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -49,6 +50,7 @@ const ENV: Record<string, keyof ServiceConfigT> = {
   ANVIL_AUTH: 'auth',
   ANVIL_DEFAULT_LAYOUT: 'default_layout',
   ANVIL_GLANCE_URL: 'glance_url',
+  ANVIL_NODE_CACHE_MS: 'node_cache_ms',
   ANVIL_CREDENTIAL_TTL_SECONDS: 'credential_ttl_seconds',
   ANVIL_CREDENTIAL_ROLES: 'credential_roles',
   ANVIL_LOG_LEVEL: 'log_level',

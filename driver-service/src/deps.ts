@@ -6,6 +6,7 @@ import type { DeploymentTracker } from './progress/tracker';
 import type { Counter } from 'prom-client';
 import type { Authenticator } from './auth';
 import type { GlanceAccess } from './glance/access';
+import type { DeployingNodes } from './nodes/deploying-cache';
 
 /** What the route handlers share. */
 export interface ServiceDeps {
@@ -13,6 +14,8 @@ export interface ServiceDeps {
   readonly repo: Repository;
   readonly ironic: IronicClient;
   readonly tracker: DeploymentTracker;
+  /** Ironic's deploying nodes, read in bulk. */
+  readonly nodes: DeployingNodes;
   readonly log: Logger;
   readonly auth: Authenticator;
   /** Glance images and the credentials agents get for them; absent without Keystone credentials. */

@@ -7,6 +7,7 @@ import { keystoneAuth, noAuth } from './auth';
 import { serviceApp } from './app';
 import type { ServiceConfigT } from './config';
 import { GlanceAccess } from './glance/access';
+import { DeployingNodes } from './nodes/deploying-cache';
 import { watchIronic } from './progress/ironic-watch';
 import { DeploymentTracker } from './progress/tracker';
 import { openDatabase } from './store/db';
@@ -29,6 +30,8 @@ export async function startService(config: ServiceConfigT, options: { log?: Logg
   const ironic = new IronicClient({ endpoint: config.ironic_url, microversion: config.ironic_microversion, ...(session ? { token: () => session.token() } : {}) });
   const auth = config.auth === 'keystone' && session ? keystoneAuth(session, log) : noAuth();
   const tracker = new DeploymentTracker(repo);
+  const nodes = new DeployingNodes(ironic, log, config.node_cache_ms);
+  nodes.start();
   const glance = session ? new GlanceAccess(session, repo, log, { ...(config.glance_url ? { glanceUrl: config.glance_url } : {}), ttlSeconds: config.credential_ttl_seconds, roles: config.credential_roles }) : undefined;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -37,18 +40,19 @@ export async function startService(config: ServiceConfigT, options: { log?: Logg
     planFetches: new Counter({ name: 'anvil_plan_fetches_total', help: 'Plan fetches by agents, by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
     reports: new Counter({ name: 'anvil_progress_reports_total', help: 'Progress reports from agents, by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
   };
-  const app = serviceApp({ config, repo, ironic, tracker, log, metrics, auth, ...(glance ? { glance } : {}) });
+  const app = serviceApp({ config, repo, ironic, tracker, nodes, log, metrics, auth, ...(glance ? { glance } : {}) });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.listen_port, config.listen_host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const port = (server.address() as AddressInfo).port;
-  const stopWatch = watchIronic({ ironic, repo, tracker, config, log, replica, ...(glance ? { glance } : {}) }, options.watchIntervalMs ?? 5000);
+  const stopWatch = watchIronic({ ironic, repo, tracker, config, log, replica, nodes, ...(glance ? { glance } : {}) }, options.watchIntervalMs ?? 5000);
   log.info({ listen: `${config.listen_host}:${port}`, public_url: config.public_url, ironic: config.ironic_url, database: dialect, replica }, 'driver-service listening');
   return {
     url: `http://${config.listen_host}:${port}`,
     port,
     close: async () => {
       stopWatch();
+      nodes.stop();
       server.closeIdleConnections();
       await new Promise<void>((r) => {
         server.close(() => r());

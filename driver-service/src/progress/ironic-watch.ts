@@ -1,18 +1,18 @@
 import type { IronicClient, Logger } from '@anvil/shared';
 import type { ServiceConfigT } from '../config';
 import type { GlanceAccess } from '../glance/access';
+import { DEPLOYING, type DeployingNodes } from '../nodes/deploying-cache';
 import { rotateCapability } from '../nodes/adopt';
 import type { Repository } from '../store/repository';
 import type { DeploymentTracker } from './tracker';
 
-const DEPLOYING = ['deploying', 'wait call-back'];
 
 /**
  * Follows deployments in progress in Ironic. When Ironic shows one over (active, deploy failed, or the
  * node moved on), the deployment is closed and the node's capability rotated: the URL its agent used
  * stops working.
  */
-export function watchIronic(w: { ironic: IronicClient; repo: Repository; tracker: DeploymentTracker; config: ServiceConfigT; log: Logger; glance?: GlanceAccess; replica: string }, intervalMs: number): () => void {
+export function watchIronic(w: { ironic: IronicClient; repo: Repository; tracker: DeploymentTracker; config: ServiceConfigT; log: Logger; glance?: GlanceAccess; replica: string; nodes: DeployingNodes }, intervalMs: number): () => void {
   const { ironic, repo, tracker, config, log } = w;
   let busy = false;
   const tick = async (): Promise<void> => {
@@ -21,6 +21,7 @@ export function watchIronic(w: { ironic: IronicClient; repo: Repository; tracker
     try {
       for (const d of await tracker.open()) {
         try {
+          if (w.nodes.showsDeploying(d.node_uuid)) continue;
           const node = await ironic.getNode(d.node_uuid);
           if (DEPLOYING.includes(node.provision_state)) continue;
           const ok = node.provision_state === 'active';

@@ -6,8 +6,7 @@ import { secretMatches } from '../nodes/capability';
 import { fillLayout, SAMPLE_GRANT, SAMPLE_VALUES, valuesFromInstanceInfo, withGlanceImage } from '../plan/fill';
 import { selectLayout } from '../plan/layout-select';
 import { ProgressReport } from '../progress/tracker';
-
-const DEPLOYING = ['deploying', 'wait call-back'];
+import { DEPLOYING } from '../nodes/deploying-cache';
 
 const source = (req: Request): string => req.socket.remoteAddress ?? 'unknown';
 
@@ -31,7 +30,7 @@ export function agentRoutes(d: ServiceDeps): Router {
     const uuid = req.params.node;
     try {
       await authorise(uuid, req.params.secret, req, 'plan');
-      const node = await d.ironic.getNode(uuid);
+      const node = await d.nodes.node(uuid);
       if (!DEPLOYING.includes(node.provision_state)) {
         await d.repo.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
         throw new AnvilError('metadata.not_deploying', `node ${uuid} is ${node.provision_state}; its plan is served only while it deploys`, { state: node.provision_state }, 409);

@@ -81,6 +81,20 @@ export class IronicClient {
     return z.object({ nodes: z.array(IronicNode) }).parse(body).nodes;
   }
 
+  /** Nodes matching `params` with only `fields` (plus uuid and driver), all pages (marker paging). */
+  async listNodeFields(params: Record<string, string>, fields: readonly string[]): Promise<IronicNodeT[]> {
+    const out: IronicNodeT[] = [];
+    const wanted = [...new Set(['uuid', 'driver', ...fields])].join(',');
+    let marker: string | undefined;
+    for (;;) {
+      const body = await this.call('get', '/v1/nodes', 'listing nodes', { params: { ...params, fields: wanted, limit: '1000', ...(marker ? { marker } : {}) } });
+      const page = z.object({ nodes: z.array(IronicNode) }).parse(body).nodes;
+      out.push(...page);
+      if (page.length < 1000) return out;
+      marker = page.at(-1)!.uuid;
+    }
+  }
+
   async createNode(fields: Record<string, unknown>): Promise<IronicNodeT> {
     return IronicNode.parse(await this.call('post', '/v1/nodes', 'creating a node', { data: fields }));
   }
