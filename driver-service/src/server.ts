@@ -27,7 +27,7 @@ export async function startService(config: ServiceConfigT, options: { log?: Logg
   const replica = randomUUID();
   const ks = config.keystone;
   const session = ks ? new KeystoneSession({ type: 'password', auth_url: ks.auth_url, username: ks.username, password: ks.password, project_name: ks.project_name, user_domain_name: ks.user_domain_name, project_domain_name: ks.project_domain_name }) : undefined;
-  const ironic = new IronicClient({ endpoint: config.ironic_url, microversion: config.ironic_microversion, ...(session ? { token: () => session.token() } : {}) });
+  const ironic = new IronicClient({ endpoint: config.ironic_url, microversion: config.ironic_microversion, ...(session ? { token: () => session.token(), tokenRejected: () => session.invalidate() } : {}) });
   const auth = config.auth === 'keystone' && session ? keystoneAuth(session, log) : noAuth();
   const tracker = new DeploymentTracker(repo);
   const nodes = new DeployingNodes(ironic, log, config.node_cache_ms);

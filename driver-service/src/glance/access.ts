@@ -37,7 +37,7 @@ export class GlanceAccess {
   private glance(): Promise<GlanceClient> {
     this.client ??= (async () => {
       const endpoint = this.o.glanceUrl ?? (await this.session.endpoint({ type: 'image', interface: this.o.interface ?? 'public' }));
-      return new GlanceClient({ endpoint, token: () => this.session.token() });
+      return new GlanceClient({ endpoint, token: () => this.session.token(), tokenRejected: () => this.session.invalidate() });
     })().catch((err: unknown) => {
       this.client = undefined;
       throw err;

@@ -1,4 +1,4 @@
-import type { AxiosInstance } from 'axios';
+import { AxiosError, type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { httpClient, toServiceError } from './http';
 
@@ -21,6 +21,8 @@ export type GlanceImageT = z.infer<typeof GlanceImage>;
 export interface GlanceClientOptions {
   readonly endpoint: string;
   readonly token: () => Promise<string>;
+  /** Called when Glance answers 401; the request is retried once with a new token. */
+  readonly tokenRejected?: () => void;
   readonly timeoutMs?: number;
 }
 
@@ -37,9 +39,15 @@ export class GlanceClient {
   }
 
   async image(id: string): Promise<GlanceImageT> {
+    const get = async (): Promise<GlanceImageT> => GlanceImage.parse((await this.http.get(`/v2/images/${encodeURIComponent(id)}`, { headers: { 'X-Auth-Token': await this.o.token() } })).data);
     try {
-      const res = await this.http.get(`/v2/images/${encodeURIComponent(id)}`, { headers: { 'X-Auth-Token': await this.o.token() } });
-      return GlanceImage.parse(res.data);
+      try {
+        return await get();
+      } catch (err) {
+        if (!(this.o.tokenRejected && err instanceof AxiosError && err.response?.status === 401)) throw err;
+        this.o.tokenRejected();
+        return await get();
+      }
     } catch (err) {
       throw toServiceError('glance', `reading image ${id}`, err);
     }

@@ -19,7 +19,9 @@ export function httpClient(o: HttpClientOptions): AxiosInstance {
     retries: o.retries ?? 4,
     retryDelay: (n) => Math.min(4000, 250 * 2 ** (n - 1)) + Math.floor(Math.random() * 100),
     // Every method is retried: the services here answer 409 (node locked) or 503 before doing anything.
-    retryCondition: (e) => isNetworkError(e) || [502, 503, 504].includes(e.response?.status ?? 0) || extra.has(e.response?.status ?? 0),
+    // A read that timed out is asked again (each attempt gets the whole timeout); a write that timed out is not.
+    shouldResetTimeout: true,
+    retryCondition: (e) => isNetworkError(e) || (e.code === 'ECONNABORTED' && e.config?.method === 'get') || [502, 503, 504].includes(e.response?.status ?? 0) || extra.has(e.response?.status ?? 0),
   });
   return client;
 }

@@ -1,4 +1,4 @@
-import type { AxiosInstance, AxiosRequestConfig } from 'axios';
+import { AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
 import { AnvilError } from '../errors/anvil-error';
 import { httpClient, toServiceError } from './http';
@@ -38,6 +38,8 @@ export interface IronicClientOptions {
   readonly microversion?: string;
   /** Returns the Keystone token to send; none under noauth. */
   readonly token?: () => Promise<string | undefined>;
+  /** Called when Ironic answers 401 (the token expired or was revoked mid-use); the request is retried once with a new token. */
+  readonly tokenRejected?: () => void;
   readonly timeoutMs?: number;
   readonly retries?: number;
 }
@@ -155,10 +157,19 @@ export class IronicClient {
   }
 
   private async call(method: 'get' | 'post' | 'put' | 'patch' | 'delete', url: string, what: string, config: AxiosRequestConfig = {}): Promise<unknown> {
-    const token = this.o.token ? await this.o.token() : undefined;
-    try {
+    const attempt = async (): Promise<unknown> => {
+      const token = this.o.token ? await this.o.token() : undefined;
       const res = await this.http.request({ method, url, ...config, headers: { ...(token ? { 'X-Auth-Token': token } : {}), ...config.headers } });
       return res.data as unknown;
+    };
+    try {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!(this.o.token && this.o.tokenRejected && err instanceof AxiosError && err.response?.status === 401)) throw err;
+        this.o.tokenRejected();
+        return await attempt();
+      }
     } catch (err) {
       throw toServiceError('ironic', what, err);
     }
