@@ -47,7 +47,7 @@ async function inBatches<T>(items: readonly T[], width: number, fn: (t: T) => Pr
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const ironic = await IronicServer.start({ conf: { conductor: { deploy_callback_timeout: 3600 } } });
+  const ironic = await IronicServer.start({ conf: { conductor: { deploy_callback_timeout: 3600, max_concurrent_deploy: AGENTS + 50 } } });
   const port = await freePort();
   const svcUrl = `http://127.0.0.1:${port}`;
   const out = openSync(join(dir, 'service.log'), 'a');
