@@ -73,10 +73,14 @@ export interface paths {
         };
         /**
          * The plan for this node's current deploy (the capability URL)
-         * @description Answers only while Ironic shows the node deploying or waiting for its call-back. The plan is
-         *     compiled from the node's layout (`instance_info.anvil_layout` > `driver_info.anvil_layout` > node
-         *     trait `CUSTOM_ANVIL_<NAME>` > the service default) and `instance_info` (`image_source`,
-         *     checksums, `image_disk_format`, `configdrive`). Every fetch is audit-logged.
+         * @description Answers only while Ironic shows the node deploying or waiting for its call-back (Ironic's
+         *     deploying nodes are read in bulk every `node_cache_ms`). The plan is compiled from the node's
+         *     layout (`instance_info.anvil_layout` > `driver_info.anvil_layout` > the Glance image's property
+         *     `anvil_layout` > node trait `CUSTOM_ANVIL_<NAME>` > the service default) and `instance_info`
+         *     (`image_source`, checksums, `image_disk_format`, `configdrive`). When `image_source` is a Glance
+         *     image, its checksum and disk format come from Glance and the image source carries a Keystone
+         *     application credential that may only download that image, expires with the deploy window and is
+         *     deleted when the deploy is over. Every fetch is audit-logged.
          */
         get: operations["getPlan"];
         put?: never;

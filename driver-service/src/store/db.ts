@@ -28,6 +28,9 @@ export async function openDatabase(o: { dataDir: string; databaseUrl?: string | 
     mkdirSync(o.dataDir, { recursive: true });
     const sqlite = new Database(join(o.dataDir, 'anvil.sqlite'));
     sqlite.pragma('journal_mode = WAL');
+    // WAL with synchronous=NORMAL: commits do not wait for fsync (the database stays consistent; a power
+    // loss may forget the last commits, e.g. a progress report); better-sqlite3 would block on each fsync.
+    sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     opened = { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
   }
