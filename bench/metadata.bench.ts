@@ -118,6 +118,14 @@ async function main(): Promise<void> {
         }
       }
     };
+    // The service's own event-loop delay (prom-client's default metrics, reset at each scrape): tells a
+    // stalled service from a stalled load generator.
+    const loopLag = async (): Promise<string> => {
+      const text = await (await fetch(`${svcUrl}/metrics`)).text();
+      const v = (name: string): string => `${(Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN) * 1000).toFixed(1)} ms`;
+      return `p50 ${v('nodejs_eventloop_lag_p50_seconds')} p99 ${v('nodejs_eventloop_lag_p99_seconds')} max ${v('nodejs_eventloop_lag_max_seconds')}`;
+    };
+    await loopLag();
     const loadStart = performance.now();
     await Promise.all(Array.from({ length: AGENTS }, (_, i) => agent(i)));
     const loadSeconds = (performance.now() - loadStart) / 1000;
@@ -131,6 +139,7 @@ async function main(): Promise<void> {
         `  progress reports: ${stats(reportMs)}`,
         `  all:              ${stats(all)}  (target p99 < 20 ms: ${p99 < 20 ? 'met' : 'NOT met'})`,
         `  errors: ${errors.size ? [...errors].map(([k, v]) => `${k} ×${v}`).join(', ') : 'none'}`,
+        `  the service's event-loop delay during the load: ${await loopLag()}`,
       ].join('\n') + '\n',
     );
   } finally {
