@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { AnvilError, KeystoneSession, type ImageT, type Logger } from '@anvil/shared';
+import { AnvilError, glanceFileUrl, KeystoneSession, type ImageT, type Logger } from '@anvil/shared';
 import { httpBytes } from './http-source';
 
 export interface OpenedSource {
@@ -35,7 +35,7 @@ export async function openSource(source: ImageT['source'], log: Logger): Promise
   if (source.glance !== undefined) {
     const endpoint = source.glance.endpoint;
     if (!endpoint) throw new AnvilError('image.glance_endpoint_missing', 'a Glance image needs glance.endpoint (the driver-service sets it)');
-    url = `${endpoint.replace(/\/+$/, '')}/v2/images/${encodeURIComponent(source.glance.image_id)}/file`;
+    url = glanceFileUrl(endpoint, source.glance.image_id);
     const cred = source.glance.application_credential;
     if (cred) {
       // The credential may only download this image; the token it yields is sent to Glance alone.

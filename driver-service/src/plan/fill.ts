@@ -14,6 +14,9 @@ export interface DeployValues {
   readonly configdrive?: unknown;
 }
 
+/** `algo:hex` from a hash algorithm and its hex digest as OpenStack gives them (any case). */
+const hashChecksum = (algo: string, value: string): string => `${algo.toLowerCase()}:${value.toLowerCase()}`;
+
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /** What instance_info says about this deploy's image and config drive. */
@@ -24,7 +27,7 @@ export function valuesFromInstanceInfo(ii: Record<string, unknown>): DeployValue
   let checksum: string | undefined;
   const algo = str('image_os_hash_algo');
   const value = str('image_os_hash_value');
-  if (algo && value) checksum = `${algo.toLowerCase()}:${value.toLowerCase()}`;
+  if (algo && value) checksum = hashChecksum(algo, value);
   else {
     const c = str('image_checksum');
     const bare = c ? checksumFromHex(c) : undefined;
@@ -113,8 +116,8 @@ export function fillLayout(plan: Record<string, unknown>, v: DeployValues, meta:
 /** Fills what instance_info left open from the Glance image: checksum (os_hash), disk format. */
 export function withGlanceImage(v: DeployValues, image: { os_hash_algo?: string | null; os_hash_value?: string | null; checksum?: string | null; disk_format?: string | null }): DeployValues {
   let checksum = v.checksum;
-  if (!checksum && image.os_hash_algo && image.os_hash_value) checksum = `${image.os_hash_algo.toLowerCase()}:${image.os_hash_value.toLowerCase()}`;
-  if (!checksum && image.checksum) checksum = `md5:${image.checksum.toLowerCase()}`;
+  if (!checksum && image.os_hash_algo && image.os_hash_value) checksum = hashChecksum(image.os_hash_algo, image.os_hash_value);
+  if (!checksum && image.checksum) checksum = hashChecksum('md5', image.checksum);
   const format = v.format ?? image.disk_format ?? undefined;
   return { ...v, ...(checksum ? { checksum } : {}), ...(format ? { format } : {}) };
 }

@@ -6,7 +6,6 @@ import { rotateCapability } from '../nodes/adopt';
 import type { Repository } from '../store/repository';
 import type { DeploymentTracker } from './tracker';
 
-
 /**
  * Follows deployments in progress in Ironic. When Ironic shows one over (active, deploy failed, or the
  * node moved on), the deployment is closed and the node's capability rotated: the URL its agent used

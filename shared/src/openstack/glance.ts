@@ -1,6 +1,6 @@
-import { AxiosError, type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import { httpClient, toServiceError } from './http';
+import { httpClient, toServiceError, withTokenRenewal } from './http';
 
 /** The fields of a Glance v2 image Anvil reads; custom properties (e.g. `anvil_layout`) stay on the object. */
 export const GlanceImage = z.looseObject({
@@ -41,13 +41,7 @@ export class GlanceClient {
   async image(id: string): Promise<GlanceImageT> {
     const get = async (): Promise<GlanceImageT> => GlanceImage.parse((await this.http.get(`/v2/images/${encodeURIComponent(id)}`, { headers: { 'X-Auth-Token': await this.o.token() } })).data);
     try {
-      try {
-        return await get();
-      } catch (err) {
-        if (!(this.o.tokenRejected && err instanceof AxiosError && err.response?.status === 401)) throw err;
-        this.o.tokenRejected();
-        return await get();
-      }
+      return await withTokenRenewal(get, this.o.tokenRejected);
     } catch (err) {
       throw toServiceError('glance', `reading image ${id}`, err);
     }
@@ -57,8 +51,9 @@ export class GlanceClient {
   static filePath(id: string): string {
     return `/v2/images/${id}/file`;
   }
+}
 
-  fileUrl(id: string): string {
-    return `${this.endpoint}${GlanceClient.filePath(encodeURIComponent(id))}`;
-  }
+/** The URL an image's bytes are downloaded from. */
+export function glanceFileUrl(endpoint: string, id: string): string {
+  return `${endpoint.replace(/\/+$/, '')}${GlanceClient.filePath(encodeURIComponent(id))}`;
 }

@@ -26,6 +26,20 @@ export function httpClient(o: HttpClientOptions): AxiosInstance {
   return client;
 }
 
+/**
+ * Runs a request; when the service answers 401 (a token expired or revoked mid-use) and `renew` is given,
+ * renews the token and runs the request once more.
+ */
+export async function withTokenRenewal<T>(attempt: () => Promise<T>, renew?: () => void): Promise<T> {
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!renew || !(err instanceof AxiosError) || err.response?.status !== 401) throw err;
+    renew();
+    return attempt();
+  }
+}
+
 /** The message an OpenStack service put in an error body (`error_message`, `error`, `faultstring`, …). */
 export function serviceMessage(data: unknown): string | undefined {
   if (typeof data === 'string') {

@@ -1,7 +1,7 @@
-import { AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
 import { AnvilError } from '../errors/anvil-error';
-import { httpClient, toServiceError } from './http';
+import { httpClient, toServiceError, withTokenRenewal } from './http';
 
 /** The microversion Anvil speaks to the Ironic API (2023.1 serves up to 1.82). */
 export const IRONIC_MICROVERSION = '1.80';
@@ -163,13 +163,7 @@ export class IronicClient {
       return res.data as unknown;
     };
     try {
-      try {
-        return await attempt();
-      } catch (err) {
-        if (!(this.o.token && this.o.tokenRejected && err instanceof AxiosError && err.response?.status === 401)) throw err;
-        this.o.tokenRejected();
-        return await attempt();
-      }
+      return await withTokenRenewal(attempt, this.o.token ? this.o.tokenRejected : undefined);
     } catch (err) {
       throw toServiceError('ironic', what, err);
     }
