@@ -79,8 +79,8 @@ describe('agent: whole-disk images over HTTP', () => {
     expect(server.hits.filter((h) => h.path === '/disk.img.qcow2' && h.range).length).toBeGreaterThan(0);
   });
 
-  for (const ext of ['.gz', '.zst']) {
-    it(`fails on a checksum mismatch (${ext}) and leaves nothing bootable`, async () => {
+  for (const ext of ['', '.gz', '.zst']) {
+    it(`fails on a checksum mismatch (${ext || 'raw'}) and leaves nothing bootable`, async () => {
       const dev = loops.create(`img-badsum${ext}`, 128 * MiB);
       sh('sgdisk', ['--new=1:2048:+10M', dev]); // an old, valid table that must not survive either
       const r = await runProvision(wholeDiskPlan(dev, server.url(`/disk.img${ext}`), `sha256:${'0'.repeat(64)}`), [dev]);
@@ -101,6 +101,17 @@ describe('agent: whole-disk images over HTTP', () => {
     expect(r.error).toBeUndefined();
     expect(hashDevice(dev, 0, 4 * MiB)).toBe(sha256(mbr));
     expect(readBytes(dev, 512, 8).toString()).not.toBe('EFI PART');
+  });
+
+  it('writes a raw image whose size is no multiple of 4 KiB byte for byte (direct I/O for the aligned part, the rest buffered)', async () => {
+    const odd = join(loops.dir, 'odd.img');
+    writeFileSync(odd, randomBytes(9 * MiB + 1234));
+    server.add('/odd.img', odd);
+    const dev = loops.create('img-odd', 32 * MiB);
+    const r = await runProvision(wholeDiskPlan(dev, server.url('/odd.img'), `sha512:${createHash('sha512').update(readFileSync(odd)).digest('hex')}`), [dev]);
+    expect(r.error).toBeUndefined();
+    expect(hashDevice(dev, 0, 9 * MiB + 1234)).toBe(sha256(odd));
+    expect(readBytes(dev, 9 * MiB + 1234, 4096).equals(Buffer.alloc(4096))).toBe(true);
   });
 
   it('fails on a truncated download (short read) and leaves nothing bootable', async () => {

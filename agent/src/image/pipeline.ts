@@ -32,12 +32,12 @@ interface Tapped {
 }
 
 /** Counts and hashes the bytes as they arrive (the checksum is of the file as served). */
-function tap(src: OpenedSource, algorithm: string | undefined, onProgress: ImageDeps['onProgress'], where: 'worker' | 'inline' = 'worker'): Tapped {
+function tap(src: OpenedSource, bytes: AsyncIterable<Buffer>, algorithm: string | undefined, onProgress: ImageDeps['onProgress'], where: 'worker' | 'inline' = 'worker'): Tapped {
   const state = { bytes: 0, done: false, hash: algorithm ? (where === 'worker' ? workerHash(algorithm) : inlineHash(algorithm)) : undefined };
   let lastReport = 0;
   const stream = (async function* () {
     try {
-      for await (const chunk of src.bytes) {
+      for await (const chunk of bytes) {
         const wait = state.hash?.update(chunk);
         if (wait) await wait;
         state.bytes += chunk.length;
@@ -80,15 +80,17 @@ async function peek(stream: AsyncIterable<Buffer>, n: number): Promise<{ head: B
   return { head, rest };
 }
 
-function verifier(image: ImageT, state: Tapped['state']): () => Promise<string | undefined> {
+/** Checks the stream ended with its source and the digest (the tap's, or one the writer computed) matches. */
+function verifier(image: ImageT, state: Tapped['state']): (computed?: string) => Promise<string | undefined> {
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
-  return async () => {
+  return async (computed) => {
     if (!state.done) {
       state.hash?.close();
       throw new AnvilError('image.short_read', 'the image stream ended before the source did');
     }
-    if (!checksum || !state.hash) return undefined;
-    const digest = await state.hash.digest();
+    if (!checksum) return undefined;
+    const digest = computed ?? (state.hash ? await state.hash.digest() : undefined);
+    if (digest === undefined) return undefined;
     if (digest !== checksum.value) {
       throw new AnvilError('image.checksum_mismatch', `${checksum.algorithm} of the image is ${digest}, the plan expects ${checksum.value}`, { expected: checksum.value, actual: digest });
     }
@@ -103,12 +105,16 @@ function verifier(image: ImageT, state: Tapped['state']): () => Promise<string |
 export async function streamImageToDevice(image: ImageT, device: string, deps: ImageDeps, limit?: number): Promise<StreamResult> {
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
   const src = await openSource(image.source, deps.log);
-  const tapped = tap(src, checksum?.algorithm, deps.onProgress);
-  const { head, rest } = await peek(tapped.stream, 8);
+  const { head, rest: body } = await peek(src.bytes, 8);
   const compression: Compression = image.compression && image.compression !== 'auto' ? image.compression : sniffCompression(head);
+  // A raw image is hashed by the device writer, from the very blocks it writes (no copy, on a worker while
+  // the block is written); a compressed one as it arrives, since its checksum is of the compressed file.
+  const hashInWriter = compression === 'none' && checksum !== undefined;
+  const tapped = tap(src, body, hashInWriter ? undefined : checksum?.algorithm, deps.onProgress);
+  const rest = tapped.stream;
   let digest: string | undefined;
   const verify = verifier(image, tapped.state);
-  if (compression === 'xz' || compression === 'zstd' || compression === 'bzip2') {
+  if ((compression === 'xz' || compression === 'zstd' || compression === 'bzip2')) {
     const res = await writeExternal(rest, compression, device, async () => {
       digest = await verify();
     });
@@ -123,8 +129,9 @@ export async function streamImageToDevice(image: ImageT, device: string, deps: I
   }
   const res = await writeToDevice(outRest, device, {
     ...(limit !== undefined ? { limit } : {}),
-    commit: async () => {
-      digest = await verify();
+    ...(hashInWriter ? { hashAlgorithm: checksum.algorithm } : {}),
+    commit: async (written) => {
+      digest = await verify(written);
     },
   });
   deps.log.info({ device, bytesIn: tapped.state.bytes, bytesOut: res.bytesWritten, compression }, 'image written');
@@ -137,7 +144,7 @@ async function hashOnly(image: ImageT, deps: ImageDeps): Promise<void> {
   if (!checksum) return;
   const src = await openSource(image.source, deps.log);
   // Nothing to overlap with in this pass, and a worker's heap would only add to the agent's memory.
-  const tapped = tap(src, checksum.algorithm, deps.onProgress, 'inline');
+  const tapped = tap(src, src.bytes, checksum.algorithm, deps.onProgress, 'inline');
   for await (const chunk of tapped.stream) void chunk;
   await verifier(image, tapped.state)();
 }
@@ -164,7 +171,7 @@ export async function writeQcow2(image: ImageT, device: string, deps: ImageDeps)
 export async function extractTar(image: ImageT, dir: string, deps: ImageDeps): Promise<StreamResult> {
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
   const src = await openSource(image.source, deps.log);
-  const tapped = tap(src, checksum?.algorithm, deps.onProgress);
+  const tapped = tap(src, src.bytes, checksum?.algorithm, deps.onProgress);
   const { head, rest } = await peek(tapped.stream, 8);
   const compression: Compression = image.compression && image.compression !== 'auto' ? image.compression : sniffCompression(head);
   const verify = verifier(image, tapped.state);
