@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { IronicClient } from '@anvil/shared';
+import { IronicClient } from '@anvil/shared/openstack';
 import { freePort, IronicServer, stopProcessGroup, waitFor } from '../test/helpers/ironic';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);

@@ -1,5 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 'use strict';
+// A 1 MiB young generation: image streams leave a trail of dead 64 KiB network buffers, which V8 otherwise lets
+// pile up to its external-memory limit (~64 MiB) before collecting; in a ramdisk that memory is the machine's RAM.
 // `anvil-agent [flags]` = `anvil agent [flags]`: the deploy ramdisk's daemon.
 require('tsx/cjs/api').register();
 const { main } = require('../src/cli/main.ts');

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AnvilError, httpClient, type KeystoneSession, type Logger } from '@anvil/shared';
+import { AnvilError, type Logger } from '@anvil/shared';
+import { httpClient, type KeystoneSession } from '@anvil/shared/openstack';
 import { z } from 'zod';
 
 export type Right = 'read' | 'write';

@@ -1,4 +1,5 @@
-import type { IronicClient, Logger } from '@anvil/shared';
+import type { Logger } from '@anvil/shared';
+import type { IronicClient } from '@anvil/shared/openstack';
 import type { Registry } from 'prom-client';
 import type { ServiceConfigT } from './config';
 import type { Repository } from './store/repository';

@@ -9,4 +9,3 @@ export * from './layout/capacity';
 export * from './validate';
 export * from './compile';
 export * from './convert';
-export * from './openstack';

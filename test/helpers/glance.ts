@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { KeystoneSession } from '@anvil/shared';
+import type { KeystoneSession } from '@anvil/shared/openstack';
 import { freePort, renderIni, stopProcessGroup, waitFor } from './ironic';
 import type { KeystoneServer } from './keystone';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IronicClient, type IronicNodeT } from '@anvil/shared';
+import { IronicClient, type IronicNodeT } from '@anvil/shared/openstack';
 
 export type IniSections = Record<string, Record<string, string | number | boolean>>;
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { httpClient, KeystoneSession } from '@anvil/shared';
+import { httpClient, KeystoneSession } from '@anvil/shared/openstack';
 import type { AxiosInstance } from 'axios';
 import { freePort, renderIni, stopProcessGroup, waitFor } from './ironic';
 

@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IronicClient, IronicNodeT } from '@anvil/shared';
+import type { IronicClient, IronicNodeT } from '@anvil/shared/openstack';
 import { AgentProcess } from '../helpers/agent-process';
 import { FileServer } from '../helpers/http-server';
 import { enrollNode, IronicServer } from '../helpers/ironic';

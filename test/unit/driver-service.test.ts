@@ -1,4 +1,4 @@
-import { IronicNode } from '@anvil/shared';
+import { IronicNode } from '@anvil/shared/openstack';
 import { reportTarget } from '../../agent/src/report/http';
 import { fillConfigdrive } from '../../agent/src/ramdisk/plan-source';
 import { loadConfig } from '../../driver-service/src/config';

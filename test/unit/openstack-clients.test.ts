@@ -3,7 +3,8 @@
  * error messages, and a token that expires or is revoked mid-use.
  */
 import nock from 'nock';
-import { AnvilError, createApplicationCredential, GlanceClient, IronicClient, KeystoneSession } from '@anvil/shared';
+import { AnvilError } from '@anvil/shared';
+import { createApplicationCredential, GlanceClient, IronicClient, KeystoneSession } from '@anvil/shared/openstack';
 
 const IRONIC = 'http://ironic.test:6385';
 const KEYSTONE = 'http://keystone.test:5000/v3';

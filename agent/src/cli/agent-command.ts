@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { AnvilError, createLogger } from '@anvil/shared';
 import { loadAgentConfig, type AgentFlags } from '../ramdisk/config';
-import { startAgent } from '../ramdisk/daemon';
+import type * as Daemon from '../ramdisk/daemon';
 import { LogRing } from '../ramdisk/log-buffer';
 import type { Io } from './plan-commands';
 
@@ -43,6 +43,9 @@ export function registerAgentCommand(program: Command, io: Io, setExit: (code: n
       if (config.logFile) streams.push({ stream: pino.destination({ dest: config.logFile, mkdir: true, sync: true }) });
       const log = createLogger({ level: config.debug ? 'debug' : 'info', name: 'anvil-agent', destination: pino.multistream(streams) });
       try {
+        // The daemon (express and the OpenStack clients) is loaded only for `anvil agent` (require: see sources.ts).
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { startAgent } = require('../ramdisk/daemon') as typeof Daemon;
         const run = await startAgent(config, log, () => ring.text());
         const onSignal = (sig: string): void => run.stop(sig);
         process.once('SIGTERM', onSignal);

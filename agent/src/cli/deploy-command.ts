@@ -1,7 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AnvilError, IronicClient, type IronicNodeT, type JsonPatchOp } from '@anvil/shared';
+import { AnvilError } from '@anvil/shared';
+import type * as OpenStack from '@anvil/shared/openstack';
+import type { IronicNodeT, JsonPatchOp } from '@anvil/shared/openstack';
 import type { Io } from './plan-commands';
 
 interface DeployFlags {
@@ -79,6 +81,8 @@ export function registerDeployCommand(program: Command, io: Io, setExit: (code: 
     .option('--wait', 'wait until the node is active (or failed), showing progress')
     .option('--timeout <seconds>', 'give up waiting after this long', '3600')
     .action(async (nodeIdent: string, f: DeployFlags) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded for this command only (see sources.ts)
+      const { IronicClient } = require('@anvil/shared/openstack') as typeof OpenStack;
       const ironic = new IronicClient({ endpoint: f.ironicUrl });
       const node = await ironic.getNode(nodeIdent);
       const ops: JsonPatchOp[] = [];

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { AnvilError, glanceFileUrl, KeystoneSession, type ImageT, type Logger } from '@anvil/shared';
+import { AnvilError, type ImageT, type Logger } from '@anvil/shared';
+import type * as OpenStack from '@anvil/shared/openstack';
 import { httpBytes } from './http-source';
 
 export interface OpenedSource {
@@ -35,6 +36,11 @@ export async function openSource(source: ImageT['source'], log: Logger): Promise
   if (source.glance !== undefined) {
     const endpoint = source.glance.endpoint;
     if (!endpoint) throw new AnvilError('image.glance_endpoint_missing', 'a Glance image needs glance.endpoint (the driver-service sets it)');
+    // The OpenStack clients (axios) are loaded only for Glance sources: every other deploy leaves them out of
+    // memory. require, not import(): the bundled agent initialises a required module lazily, and tsx's CJS hooks
+    // see it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { glanceFileUrl, KeystoneSession } = require('@anvil/shared/openstack') as typeof OpenStack;
     url = glanceFileUrl(endpoint, source.glance.image_id);
     const cred = source.glance.application_credential;
     if (cred) {

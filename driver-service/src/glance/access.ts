@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createApplicationCredential, deleteApplicationCredential, GlanceClient, type GlanceImageT, type KeystoneSession, type Logger } from '@anvil/shared';
+import { type Logger } from '@anvil/shared';
+import { createApplicationCredential, deleteApplicationCredential, GlanceClient, type GlanceImageT, type KeystoneSession } from '@anvil/shared/openstack';
 import type { Repository } from '../store/repository';
 
 /** What the agent receives to download one Glance image. */

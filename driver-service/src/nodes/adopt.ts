@@ -1,4 +1,5 @@
-import { AnvilError, type IronicClient, type JsonPatchOp } from '@anvil/shared';
+import { AnvilError } from '@anvil/shared';
+import { type IronicClient, type JsonPatchOp } from '@anvil/shared/openstack';
 import type { ServiceConfigT } from '../config';
 import type { Repository } from '../store/repository';
 import { hashSecret, metadataUrl, newSecret } from './capability';

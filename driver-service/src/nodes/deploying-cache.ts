@@ -1,4 +1,5 @@
-import type { IronicClient, IronicNodeT, Logger } from '@anvil/shared';
+import type { Logger } from '@anvil/shared';
+import type { IronicClient, IronicNodeT } from '@anvil/shared/openstack';
 
 /** The provision states in which a node's agent may fetch its plan. */
 export const DEPLOYING = ['deploying', 'wait call-back'];

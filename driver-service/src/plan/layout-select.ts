@@ -1,4 +1,5 @@
-import { AnvilError, type IronicNodeT } from '@anvil/shared';
+import { AnvilError } from '@anvil/shared';
+import { type IronicNodeT } from '@anvil/shared/openstack';
 import type { LayoutT, Repository } from '../store/repository';
 
 /**

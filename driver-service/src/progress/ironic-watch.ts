@@ -1,4 +1,5 @@
-import type { IronicClient, Logger } from '@anvil/shared';
+import type { Logger } from '@anvil/shared';
+import type { IronicClient } from '@anvil/shared/openstack';
 import type { ServiceConfigT } from '../config';
 import type { GlanceAccess } from '../glance/access';
 import { DEPLOYING, type DeployingNodes } from '../nodes/deploying-cache';
