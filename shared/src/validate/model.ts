@@ -127,32 +127,46 @@ export function disksUnder(model: PlanModel, id: string, seen = new Set<string>(
   return out;
 }
 
-/** Ids below a device (itself included): what it is built from, down to disks. */
-export function ancestry(model: PlanModel, id: string, seen = new Set<string>()): string[] {
-  if (seen.has(id)) return [];
-  seen.add(id);
-  const n = model.nodes.get(id);
-  if (!n) return [];
-  const out = [id];
-  const more = (ids: readonly string[]): void => ids.forEach((x) => out.push(...ancestry(model, x, seen)));
+const ancestries = new WeakMap<PlanModel, Map<string, readonly string[]>>();
+
+/**
+ * Ids below a device (itself included): what it is built from, down to disks. Memoised per model (a model
+ * does not change once built): validating a plan asks this of every LV and filesystem, and each walk would
+ * otherwise descend to every member disk again.
+ */
+export function ancestry(model: PlanModel, id: string): readonly string[] {
+  let memo = ancestries.get(model);
+  if (!memo) ancestries.set(model, (memo = new Map()));
+  return walk(model, id, memo, new Set());
+}
+
+function below(n: PlanNode): readonly string[] {
   switch (n.kind) {
     case 'partition':
-      more([n.disk]);
-      break;
+      return [n.disk];
     case 'raid':
-      more([...n.obj.members, ...(n.obj.spares ?? [])]);
-      break;
+      return [...n.obj.members, ...(n.obj.spares ?? [])];
     case 'vg':
-      more(n.obj.pvs);
-      break;
+      return n.obj.pvs;
     case 'lv':
-      more([n.vg, ...(n.obj.pool ? [n.obj.pool] : [])]);
-      break;
+      return n.obj.pool ? [n.vg, n.obj.pool] : [n.vg];
     case 'filesystem':
-      more([n.obj.device]);
-      break;
+      return [n.obj.device];
     default:
-      break;
+      return [];
   }
-  return out;
+}
+
+function walk(model: PlanModel, id: string, memo: Map<string, readonly string[]>, visiting: Set<string>): readonly string[] {
+  const known = memo.get(id);
+  if (known) return known;
+  const n = model.nodes.get(id);
+  if (!n || visiting.has(id)) return []; // unknown ids and cycles are reported by other rules
+  visiting.add(id);
+  const out = new Set<string>([id]);
+  for (const child of below(n)) for (const a of walk(model, child, memo, visiting)) out.add(a);
+  visiting.delete(id);
+  const list = [...out];
+  memo.set(id, list);
+  return list;
 }
