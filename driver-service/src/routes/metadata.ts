@@ -1,18 +1,21 @@
 import { createHash } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { AnvilError, validatePlan } from '@anvil/shared';
+import { AnvilError } from '@anvil/shared';
 import type { ServiceDeps } from '../deps';
 import { secretMatches } from '../nodes/capability';
 import { fillLayout, SAMPLE_GRANT, SAMPLE_VALUES, valuesFromInstanceInfo, withGlanceImage } from '../plan/fill';
 import { selectLayout } from '../plan/layout-select';
+import { PlanValidity } from '../plan/validity';
 import { ProgressReport } from '../progress/tracker';
 import { DEPLOYING } from '../nodes/deploying-cache';
 
 const source = (req: Request): string => req.socket.remoteAddress ?? 'unknown';
+const SAMPLE_ID = '00000000-0000-0000-0000-000000000000';
 
 /** The routes agents call with the node's capability: the plan, and progress reports. */
 export function agentRoutes(d: ServiceDeps): Router {
   const r = Router();
+  const validity = new PlanValidity();
 
   const authorise = async (nodeUuid: string, secret: string | undefined, req: Request, action: string): Promise<void> => {
     const node = await d.repo.node(nodeUuid);
@@ -48,9 +51,11 @@ export function agentRoutes(d: ServiceDeps): Router {
       const deployment = await d.tracker.begin(uuid, layout.name);
       const meta = { nodeUuid: uuid, deploymentId: deployment.id, layout: layout.name };
       let plan = fillLayout(layout.plan, image ? { ...values, glance: SAMPLE_GRANT } : values, meta);
-      // A config drive left for the agent to fill is checked with a sample in its place.
-      const checkable = JSON.stringify(plan).replace('"{{configdrive}}"', JSON.stringify(SAMPLE_VALUES.configdrive));
-      const report = validatePlan(checkable).report;
+      // A config drive left for the agent to fill is checked with a sample in its place, and the node and
+      // deployment ids with fixed ones: plans that differ only there are the same plan to the validator.
+      const sameForAll = { ...plan, metadata: { ...(plan.metadata as Record<string, unknown>), node_uuid: SAMPLE_ID, deployment_id: SAMPLE_ID } };
+      const checkable = JSON.stringify(sameForAll).replace('"{{configdrive}}"', JSON.stringify(SAMPLE_VALUES.configdrive));
+      const report = validity.report(checkable);
       if (!report.valid) {
         const first = report.entries.find((e) => e.severity === 'error')!;
         await d.repo.audit(uuid, source(req), 'plan', `refused: invalid plan (${first.code})`);
