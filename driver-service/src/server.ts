@@ -23,7 +23,8 @@ export interface RunningService {
 /** Opens the database, starts the HTTP API and the Ironic watcher; close() stops them gracefully. */
 export async function startService(config: ServiceConfigT, options: { log?: Logger; watchIntervalMs?: number } = {}): Promise<RunningService> {
   const log = options.log ?? createLogger({ level: config.log_level, name: 'anvil-driver-service' });
-  const { db, dialect } = await openDatabase({ dataDir: config.data_dir, databaseUrl: config.database_url });
+  const database = await openDatabase({ dataDir: config.data_dir, databaseUrl: config.database_url, log });
+  const { db, dialect } = database;
   const repo = new Repository(db);
   const replica = randomUUID();
   const ks = config.keystone;
@@ -59,7 +60,7 @@ export async function startService(config: ServiceConfigT, options: { log?: Logg
         server.close(() => r());
         setTimeout(() => server.closeAllConnections(), 5000).unref();
       });
-      await repo.close();
+      await database.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { silentLogger } from '@anvil/shared';
 import { IronicNode } from '@anvil/shared/openstack';
 import { reportTarget } from '../../agent/src/report/http';
 import { fillConfigdrive } from '../../agent/src/ramdisk/plan-source';
@@ -6,9 +7,9 @@ import { hashSecret, metadataUrl, newSecret, secretMatches } from '../../driver-
 import { fillLayout, SAMPLE_GRANT, valuesFromInstanceInfo, withGlanceImage } from '../../driver-service/src/plan/fill';
 import { selectLayout } from '../../driver-service/src/plan/layout-select';
 import { sql } from 'kysely';
-import { openDatabase } from '../../driver-service/src/store/db';
+import { openDatabase, type OpenedDatabase } from '../../driver-service/src/store/db';
 import { Repository } from '../../driver-service/src/store/repository';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -76,12 +77,14 @@ describe('filling a layout for one deploy', () => {
 describe('choosing the layout', () => {
   const dir = mkdtempSync(join(tmpdir(), 'anvil-ds-unit-'));
   let repo: Repository;
+  let opened: OpenedDatabase;
   beforeAll(async () => {
-    repo = new Repository((await openDatabase({ dataDir: dir })).db);
+    opened = await openDatabase({ dataDir: dir, log: silentLogger() });
+    repo = new Repository(opened.db);
     for (const name of ['a', 'b', 'from-trait', 'fallback', 'from-image']) await repo.putLayout({ name, plan: LAYOUT, default: name === 'fallback' });
   });
   afterAll(async () => {
-    await repo.close();
+    await opened.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const node = (fields: Record<string, unknown>) => IronicNode.parse({ uuid: 'n', driver: 'fake-hardware', provision_state: 'wait call-back', ...fields });
@@ -96,12 +99,12 @@ describe('choosing the layout', () => {
   });
 
   it('migrations are recorded and run once; reopening keeps the data', async () => {
-    const again = await openDatabase({ dataDir: dir });
+    const again = await openDatabase({ dataDir: dir, log: silentLogger() });
     const rows = await sql<{ n: number }>`SELECT count(*) AS n FROM anvil_migrations`.execute(again.db);
     expect(rows.rows[0]!.n).toBe(1);
     const second = new Repository(again.db);
     expect((await second.layouts()).map((l) => l.name)).toEqual(['a', 'b', 'fallback', 'from-image', 'from-trait']);
-    await second.close();
+    await again.close();
   });
 
   it('one open deployment per node, however many begin it; a lease is held by one replica at a time', async () => {
@@ -114,6 +117,27 @@ describe('choosing the layout', () => {
     await repo.updateDeployment({ ...x, closed_at: '2026-01-01T00:01:00.000Z' });
     expect(await repo.leaseDeployment(x.id, 'replica-1', 60_000)).toBe(false);
     expect((await repo.insertOpenDeployment({ ...base, id: 'z' })).id).toBe('z');
+  });
+
+  it('SQLite: the WAL is checkpointed into the database file by the worker, not by commits', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'anvil-ds-wal-'));
+    const db = await openDatabase({ dataDir: own, log: silentLogger() });
+    try {
+      const file = join(own, 'anvil.sqlite');
+      // Commits never checkpoint …
+      expect((await sql<{ wal_autocheckpoint: number }>`PRAGMA wal_autocheckpoint`.execute(db.db)).rows[0]?.wal_autocheckpoint).toBe(0);
+      await sql`CREATE TABLE filler (x TEXT)`.execute(db.db);
+      const before = statSync(file).size;
+      for (let i = 0; i < 1500; i++) await sql`INSERT INTO filler VALUES (${'x'.repeat(2000)})`.execute(db.db);
+      // … yet the rows reach the database file: the checkpointer's rounds copied them there.
+      const deadline = Date.now() + 5000;
+      while (statSync(file).size === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(statSync(file).size).toBeGreaterThan(before + 1000 * 2000);
+    } finally {
+      await db.close();
+    }
+    expect(statSync(join(own, 'anvil.sqlite-wal'), { throwIfNoEntry: false })?.size ?? 0).toBe(0); // truncated on close
+    rmSync(own, { recursive: true, force: true });
   });
 });
 

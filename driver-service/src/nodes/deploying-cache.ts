@@ -3,6 +3,8 @@ import type { IronicClient, IronicNodeT } from '@anvil/shared/openstack';
 
 /** The provision states in which a node's agent may fetch its plan. */
 export const DEPLOYING = ['deploying', 'wait call-back'];
+/** How many list intervals old a list may be and still answer plan fetches (see node()). */
+const STALE_ROUNDS = 5;
 const FIELDS = ['provision_state', 'target_provision_state', 'last_error', 'instance_info', 'driver_info', 'traits'];
 
 /**
@@ -71,10 +73,22 @@ export class DeployingNodes {
     return Date.now() - this.listedAt < this.intervalMs * 2;
   }
 
-  /** The node when it is deploying (cached), or what Ironic says of it now. */
+  /** A late list (Ironic slow to answer under load) is still used, while a new one is read, up to this age. */
+  private usable(): boolean {
+    return Date.now() - this.listedAt < this.intervalMs * STALE_ROUNDS;
+  }
+
+  /**
+   * The node when it is deploying (cached), or what Ironic says of it now. A list gone stale is refreshed in
+   * the background while requests are answered from it (a node whose deploy ended meanwhile has a rotated
+   * capability anyway); only one older than STALE_ROUNDS intervals makes requests wait for Ironic.
+   */
   async node(uuid: string): Promise<IronicNodeT> {
-    if (!this.fresh()) await this.refresh().catch(() => undefined);
-    if (this.fresh() && this.deploying.has(uuid)) {
+    if (!this.fresh()) {
+      const refreshing = this.refresh().catch(() => undefined);
+      if (!this.usable()) await refreshing;
+    }
+    if (this.usable() && this.deploying.has(uuid)) {
       const cached = this.full.get(uuid);
       if (cached) return cached;
       // Many nodes starting their deploys at once share one bulk read; a lone one is read by itself.

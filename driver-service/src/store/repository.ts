@@ -61,10 +61,6 @@ export class Repository {
     await sql`SELECT 1`.execute(this.db);
   }
 
-  async close(): Promise<void> {
-    await this.db.destroy();
-  }
-
   // nodes
   async node(uuid: string): Promise<NodeRowT | undefined> {
     const r = await this.db.selectFrom('nodes').selectAll().where('uuid', '=', uuid).executeTakeFirst();
