@@ -75,6 +75,11 @@ export class IronicServer {
     readonly confPath: string,
   ) {}
 
+  /** The process group of the running Ironic (it is started detached), e.g. to renice it. */
+  get processGroup(): number | undefined {
+    return this.proc?.pid;
+  }
+
   static async start(o: IronicStartOptions = {}): Promise<IronicServer> {
     if (!ironicInstalled()) throw new Error('Ironic is not installed: run `npm run setup` (scripts/openstack/install.sh) as root');
     const dir = mkdtempSync(join(tmpdir(), 'anvil-ironic-'));

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import { Pool, types } from 'pg';
 import { AnvilError, type Logger } from '@anvil/shared';
 import { startCheckpointer, type Checkpointer } from './checkpointer';
@@ -16,6 +17,23 @@ export interface OpenedDatabase {
 }
 
 const INT8 = 20;
+
+/**
+ * Kysely prepares every query anew; the service runs the same few dozen statements a thousand times a
+ * second, so prepared statements are kept by their SQL text (better-sqlite3 statements are reusable, and
+ * Kysely runs one query at a time on its single SQLite connection).
+ */
+function withStatementCache(sqlite: Database.Database): SqliteDatabase {
+  const statements = new LRUCache<string, Database.Statement>({ max: 256 });
+  return {
+    close: () => void sqlite.close(),
+    prepare: (text: string) => {
+      let st = statements.get(text);
+      if (!st) statements.set(text, (st = sqlite.prepare(text)));
+      return st;
+    },
+  };
+}
 
 /**
  * The service database, migrated on open: PostgreSQL when `databaseUrl` is given (replicas share it),
@@ -39,7 +57,7 @@ export async function openDatabase(o: { dataDir: string; databaseUrl?: string | 
     // Checkpoints (and their fsyncs) off the event loop: see checkpointer.ts.
     sqlite.pragma('wal_autocheckpoint = 0');
     const checkpointer: Checkpointer = startCheckpointer(join(o.dataDir, 'anvil.sqlite'), o.log);
-    const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     opened = {
       db,
       dialect: 'sqlite',
