@@ -10,6 +10,12 @@ export interface Fault {
   truncateTo?: number;
   /** Bytes per second (bounded: tests keep images small). */
   rateBps?: number;
+  /**
+   * Range requests only (qemu-img's): send this many bytes of the first `stalls` responses, then nothing more,
+   * keeping the connection open until the server stops — a peer that hangs without closing.
+   */
+  stallAfter?: number;
+  stalls?: number;
 }
 
 export interface Hit {
@@ -53,6 +59,11 @@ export class FileServer {
         return;
       }
       const f = entry.fault;
+      if (f?.stallAfter !== undefined && req.headers.range !== undefined && (f.stalls ?? 1) > 0) {
+        f.stalls = (f.stalls ?? 1) - 1;
+        createReadStream(entry.file, { start, end: Math.min(size - 1, start + f.stallAfter - 1) }).pipe(res, { end: false });
+        return; // and never another byte (stop() closes the connection)
+      }
       let end = size - 1;
       let drop = false;
       if (f?.truncateTo !== undefined) end = Math.min(end, f.truncateTo - 1);

@@ -79,6 +79,21 @@ describe('agent: whole-disk images over HTTP', () => {
     expect(server.hits.filter((h) => h.path === '/disk.img.qcow2' && h.range).length).toBeGreaterThan(0);
   });
 
+  it('kills a qemu-img that hangs on a server that stops sending, and converts again', async () => {
+    const dev = loops.create('img-qcow2-stall', 128 * MiB);
+    server.add('/stall.img.qcow2', `${raw}.qcow2`, { stallAfter: 4096, stalls: 1 });
+    process.env.ANVIL_QCOW2_STALL_SECONDS = '2';
+    try {
+      const r = await runProvision(wholeDiskPlan(dev, server.url('/stall.img.qcow2'), `sha256:${sha256(`${raw}.qcow2`)}`, {}, { format: 'qcow2' }), [dev]);
+      expect(r.error).toBeUndefined();
+    } finally {
+      delete process.env.ANVIL_QCOW2_STALL_SECONDS;
+    }
+    expectImageOn(dev);
+    // Two conversions: each starts by reading the qcow2 header at offset 0.
+    expect(server.hits.filter((h) => h.path === '/stall.img.qcow2' && h.range?.startsWith('bytes=0-')).length).toBeGreaterThanOrEqual(2);
+  });
+
   for (const ext of ['', '.gz', '.zst']) {
     it(`fails on a checksum mismatch (${ext || 'raw'}) and leaves nothing bootable`, async () => {
       const dev = loops.create(`img-badsum${ext}`, 128 * MiB);

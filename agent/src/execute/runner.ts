@@ -23,6 +23,8 @@ export interface RunOptions {
   /** Retry when the tool says the device is busy (default 4 attempts). */
   readonly busyAttempts?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Told the child's pid once it runs (e.g. to watch its I/O). */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 export interface Runner {
@@ -77,6 +79,7 @@ export class SystemRunner implements Runner {
         stdio: ['pipe', 'pipe', 'pipe'],
         signal: options.signal,
       });
+      if (child.pid !== undefined) options.onSpawn?.(child.pid);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;

@@ -6,6 +6,7 @@ import { writeToDevice } from './device-writer';
 import { drained } from './drain';
 import { writeExternal } from './external-writer';
 import { inlineHash, workerHash, type StreamHash } from './hash-worker';
+import { IoWatchdog } from './io-watchdog';
 import { openSource, type OpenedSource } from './sources';
 
 export interface ImageProgress {
@@ -164,8 +165,29 @@ export async function writeQcow2(image: ImageT, device: string, deps: ImageDeps)
     if (cookie.length) throw new AnvilError('image.qcow2_headers', 'qcow2 images from sources that need headers (Glance tokens) are not supported yet; convert to raw');
     input = `json:${JSON.stringify({ file: spec })}`;
   }
-  await deps.runner.run(['qemu-img', 'convert', '-p', '-f', 'qcow2', '-O', 'raw', '-t', 'none', '-W', input, device], { timeoutMs: 6 * 3600_000 });
+  const argv = ['qemu-img', 'convert', '-p', '-f', 'qcow2', '-O', 'raw', '-t', 'none', '-W', input, device];
+  const stallSeconds = Number(/^\d+$/.test(process.env.ANVIL_QCOW2_STALL_SECONDS ?? '') ? process.env.ANVIL_QCOW2_STALL_SECONDS : QCOW2_STALL_SECONDS);
+  // A qemu-img that stops moving bytes is killed and run once more (it starts over: nothing was committed).
+  for (let attempt = 1; ; attempt++) {
+    const watchdog = new IoWatchdog(stallSeconds * 1000);
+    try {
+      await deps.runner.run(argv, { timeoutMs: 6 * 3600_000, signal: watchdog.signal, onSpawn: (pid) => watchdog.watch(pid) });
+      return;
+    } catch (err) {
+      if (!watchdog.stalled) throw err;
+      if (attempt >= QCOW2_ATTEMPTS) {
+        throw new AnvilError('image.qcow2_stalled', `qemu-img read and wrote nothing for ${stallSeconds} s, ${attempt} times; the image server may be hanging`, { attempts: attempt, stallSeconds });
+      }
+      deps.log.warn({ device, attempt, stallSeconds }, 'qemu-img stalled; killed it and starting the conversion again');
+    } finally {
+      watchdog.stop();
+    }
+  }
 }
+
+/** qemu-img without any I/O for this long is taken as hung (ANVIL_QCOW2_STALL_SECONDS overrides it). */
+const QCOW2_STALL_SECONDS = 120;
+const QCOW2_ATTEMPTS = 2;
 
 /** A tarball extracted into the target tree, keeping owners, modes, xattrs and ACLs. */
 export async function extractTar(image: ImageT, dir: string, deps: ImageDeps): Promise<StreamResult> {
