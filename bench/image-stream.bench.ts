@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { silentLogger, type ImageT } from '@anvil/shared';
 import { SystemRunner } from '../agent/src/execute/runner';
 import { streamImageToDevice } from '../agent/src/image/pipeline';
+import { bundleAgent } from '../test/helpers/vm';
 
 const MiB = 1024 * 1024;
 const IMAGE_MIB = Number(process.env.BENCH_IMAGE_MIB ?? 512);
@@ -142,9 +143,7 @@ async function qcow2Rss(): Promise<void> {
     writeFileSync(plan, JSON.stringify({ version: 1, disks: [{ id: 'd', select: { name: dev }, table: 'none' }], images: [{ id: 'q', source: { url: `http://127.0.0.1:${server.port}/big.raw.qcow2` }, checksum: `sha256:${sum}`, format: 'qcow2', target: { disk: 'd' } }] }));
     // The agent as the ramdisk runs it: the esbuild bundle, with the bins' V8 flag (BENCH_AGENT for another build).
     const bin = process.env.BENCH_AGENT ?? join(dir, 'anvil.cjs');
-    if (!process.env.BENCH_AGENT) {
-      execFileSync(join(__dirname, '../node_modules/esbuild/bin/esbuild'), ['agent/src/cli/run.ts', '--bundle', '--platform=node', '--target=node20', '--main-fields=module,main', `--outfile=${bin}`, '--log-level=warning'], { cwd: join(__dirname, '..') });
-    }
+    if (!process.env.BENCH_AGENT) bundleAgent(bin);
     const t0 = Date.now();
     const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, '--max-semi-space-size=1', bin, 'provision', '--plan', plan, '--include-loop', '--only-disks', dev, '--state', join(dir, 'q.state'), '--progress', 'none', '--log-level', 'error', '--firmware', 'bios'], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`qcow2 provision failed: ${r.stderr}`);

@@ -21,7 +21,12 @@ export function prepareVm(): void {
     execFileSync('bash', [join(ROOT, 'scripts/vm/build-ramdisk.sh')], { env: { ...process.env, OUT: VM_DIR }, stdio: 'inherit' });
     writeFileSync(stamp, want);
   }
-  execFileSync(join(ROOT, 'node_modules/esbuild/bin/esbuild'), ['agent/src/cli/run.ts', '--bundle', '--platform=node', '--target=node20', '--main-fields=module,main', `--outfile=${join(VM_DIR, 'anvil.cjs')}`, '--log-level=warning'], { cwd: ROOT, stdio: 'inherit' });
+  bundleAgent(join(VM_DIR, 'anvil.cjs'));
+}
+
+/** The agent as a ramdisk carries it: one esbuild bundle of the CLI (agent/src/cli/run.ts), without tsx. */
+export function bundleAgent(outfile: string): void {
+  execFileSync(join(ROOT, 'node_modules/esbuild/bin/esbuild'), ['agent/src/cli/run.ts', '--bundle', '--platform=node', '--target=node20', '--main-fields=module,main', `--outfile=${outfile}`, '--log-level=warning'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 export interface VmRun {

@@ -49,7 +49,7 @@ export async function writeToDevice(
   // Two blocks: one is being written to the device (in libuv's thread pool) while the next one fills from
   // the network, so downloading, hashing and writing overlap instead of taking turns.
   const blocks = [alignedBuffer(BLOCK), alignedBuffer(BLOCK)];
-  const head = alignedBuffer(WITHHOLD_BYTES);
+  const head = Buffer.alloc(WITHHOLD_BYTES); // written through the page cache, last
   // Each chunk is hashed on a worker once it is copied into a block: it is handed over, not copied again.
   const hash = options.hashAlgorithm ? workerHash(options.hashAlgorithm) : undefined;
   let headLen = 0;

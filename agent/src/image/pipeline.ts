@@ -7,7 +7,7 @@ import { drained } from './drain';
 import { writeExternal } from './external-writer';
 import { inlineHash, workerHash, type StreamHash } from './hash-worker';
 import { IoWatchdog } from './io-watchdog';
-import { openSource, type OpenedSource } from './sources';
+import { envInt, openSource, type OpenedSource } from './sources';
 
 export interface ImageProgress {
   readonly bytes: number;
@@ -115,7 +115,7 @@ export async function streamImageToDevice(image: ImageT, device: string, deps: I
   const rest = tapped.stream;
   let digest: string | undefined;
   const verify = verifier(image, tapped.state);
-  if ((compression === 'xz' || compression === 'zstd' || compression === 'bzip2')) {
+  if (compression === 'xz' || compression === 'zstd' || compression === 'bzip2') {
     const res = await writeExternal(rest, compression, device, async () => {
       digest = await verify();
     });
@@ -166,7 +166,7 @@ export async function writeQcow2(image: ImageT, device: string, deps: ImageDeps)
     input = `json:${JSON.stringify({ file: spec })}`;
   }
   const argv = ['qemu-img', 'convert', '-p', '-f', 'qcow2', '-O', 'raw', '-t', 'none', '-W', input, device];
-  const stallSeconds = Number(/^\d+$/.test(process.env.ANVIL_QCOW2_STALL_SECONDS ?? '') ? process.env.ANVIL_QCOW2_STALL_SECONDS : QCOW2_STALL_SECONDS);
+  const stallSeconds = envInt('ANVIL_QCOW2_STALL_SECONDS') ?? QCOW2_STALL_SECONDS;
   // A qemu-img that stops moving bytes is killed and run once more (it starts over: nothing was committed).
   for (let attempt = 1; ; attempt++) {
     const watchdog = new IoWatchdog(stallSeconds * 1000);

@@ -13,12 +13,17 @@ export interface OpenedSource {
   readonly direct: { url: string; headers: Record<string, string> } | { file: string };
 }
 
+/** A whole number from the environment, or undefined when unset or not one. */
+export function envInt(name: string): number | undefined {
+  const v = process.env[name];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
 /** Agent tuning from the environment (ANVIL_HTTP_RETRIES, ANVIL_HTTP_RETRY_DELAY_MS, ANVIL_HTTP_TIMEOUT_MS). */
 export function httpTuning(): { retries?: number; retryDelayMs?: number; timeoutMs?: number } {
-  const num = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
-  const retries = num(process.env.ANVIL_HTTP_RETRIES);
-  const retryDelayMs = num(process.env.ANVIL_HTTP_RETRY_DELAY_MS);
-  const timeoutMs = num(process.env.ANVIL_HTTP_TIMEOUT_MS);
+  const retries = envInt('ANVIL_HTTP_RETRIES');
+  const retryDelayMs = envInt('ANVIL_HTTP_RETRY_DELAY_MS');
+  const timeoutMs = envInt('ANVIL_HTTP_TIMEOUT_MS');
   return { ...(retries !== undefined ? { retries } : {}), ...(retryDelayMs !== undefined ? { retryDelayMs } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
 }
 

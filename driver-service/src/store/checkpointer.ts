@@ -42,9 +42,8 @@ export function startCheckpointer(file: string, log: Logger, intervalMs = 1000):
   return {
     stop: () =>
       new Promise<void>((resolve) => {
-        const done = (): void => resolve();
-        worker.once('message', done);
-        worker.once('exit', done);
+        worker.on('message', (m: { stopped?: boolean }) => m.stopped && resolve());
+        worker.once('exit', () => resolve());
         worker.postMessage('stop');
       }).then(() => worker.terminate().then(() => undefined)),
   };

@@ -94,39 +94,6 @@ export function describeNode(n: PlanNode): string {
   }
 }
 
-/** The disks a device ultimately lives on (through partitions, arrays and volume groups). */
-export function disksUnder(model: PlanModel, id: string, seen = new Set<string>()): Set<string> {
-  const out = new Set<string>();
-  if (seen.has(id)) return out;
-  seen.add(id);
-  const n = model.nodes.get(id);
-  if (!n) return out;
-  const add = (ids: readonly string[]): void => ids.forEach((x) => disksUnder(model, x, seen).forEach((d) => out.add(d)));
-  switch (n.kind) {
-    case 'disk':
-      out.add(n.id);
-      break;
-    case 'partition':
-      out.add(n.disk);
-      break;
-    case 'raid':
-      add([...n.obj.members, ...(n.obj.spares ?? [])]);
-      break;
-    case 'vg':
-      add(n.obj.pvs);
-      break;
-    case 'lv':
-      add([n.vg]);
-      break;
-    case 'filesystem':
-      add([n.obj.device]);
-      break;
-    case 'image':
-      break;
-  }
-  return out;
-}
-
 const ancestries = new WeakMap<PlanModel, Map<string, readonly string[]>>();
 
 /**
