@@ -82,7 +82,7 @@ describe('agent: whole-disk images over HTTP', () => {
   it('kills a qemu-img that hangs on a server that stops sending, and converts again', async () => {
     const dev = loops.create('img-qcow2-stall', 128 * MiB);
     server.add('/stall.img.qcow2', `${raw}.qcow2`, { stallAfter: 4096, stalls: 1 });
-    process.env.ANVIL_QCOW2_STALL_SECONDS = '2';
+    process.env.ANVIL_QCOW2_STALL_SECONDS = '6'; // the stall is for good; a healthy run under CI load may pause a few seconds
     try {
       const r = await runProvision(wholeDiskPlan(dev, server.url('/stall.img.qcow2'), `sha256:${sha256(`${raw}.qcow2`)}`, {}, { format: 'qcow2' }), [dev]);
       expect(r.error).toBeUndefined();
