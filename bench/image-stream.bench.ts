@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { silentLogger, type ImageT } from '@anvil/shared';
-import { SystemRunner } from '../agent/src/execute/runner';
+import { SystemRunner } from '../agent/src/system/runner';
 import { streamImageToDevice } from '../agent/src/image/pipeline';
 import { bundleAgent } from '../test/helpers/vm';
 

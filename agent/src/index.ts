@@ -1,6 +1,6 @@
 export { main } from './cli/main';
 export { provision, type ProvisionOptions, type ProvisionResult } from './provision';
-export { SystemRunner, type Runner, type ExecResult } from './execute/runner';
+export { SystemRunner, type Runner, type ExecResult } from './system/runner';
 export { readInventory } from './inventory/lsblk';
 export { planTeardown, baseDisks, type TeardownStep } from './teardown/plan';
 export type { BlockNode, BlockTree } from './teardown/tree';

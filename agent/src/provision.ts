@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { AnvilError, compileValidated, renderActions, validatePlan, formatEntry, type CompiledPlan, type Logger, type ValidationResult } from '@anvil/shared';
 import { executePlan } from './execute/executor';
-import type { Runner } from './execute/runner';
+import type { Runner } from './system/runner';
 import { planHash, StateStore } from './execute/state';
 import { httpBytes } from './image/http-source';
 import { readInventory, type InventoryOptions } from './inventory/lsblk';

@@ -4,6 +4,8 @@ export * from './size/units';
 export * from './plan';
 export * from './inventory/schema';
 export * from './inventory/select';
+export * from './report';
+export * from './model';
 export * from './layout/partitions';
 export * from './layout/capacity';
 export * from './validate';

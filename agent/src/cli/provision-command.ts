@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { AnvilError, createLogger } from '@anvil/shared';
-import { SystemRunner } from '../execute/runner';
+import { SystemRunner } from '../system/runner';
 import { provision } from '../provision';
 import { MultiReporter, type Reporter } from '../report/events';
 import { JsonLinesReporter, TtyReporter } from '../report/terminal';

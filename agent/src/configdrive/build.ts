@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnvilError, decodeConfigdriveString, type ConfigDriveT, type Logger } from '@anvil/shared';
-import type { Runner } from '../execute/runner';
+import type { Runner } from '../system/runner';
 import { httpBytes } from '../image/http-source';
 
 export const CONFIG_LABEL = 'config-2';

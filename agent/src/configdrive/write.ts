@@ -2,7 +2,7 @@ import { open, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnvilError, type Logger } from '@anvil/shared';
-import type { Runner } from '../execute/runner';
+import type { Runner } from '../system/runner';
 import { CONFIG_LABEL, isIso9660 } from './build';
 
 /** Writes the image to the partition, zeroing what is left of it, and syncs. */

@@ -1,7 +1,7 @@
-import { hasGpt } from '../image/gpt';
+import { hasGpt } from '../disk/gpt';
 import type { Action, CompiledPlan, Logger, Plan, ValidationResult } from '@anvil/shared';
 import type { Reporter } from '../report/events';
-import type { Runner } from './runner';
+import type { Runner } from '../system/runner';
 
 export interface ExecContext {
   readonly plan: Plan;

@@ -1,7 +1,7 @@
 import { AnvilError, deviceMap, type Action, type CompiledPlan, type Logger, type ValidationResult } from '@anvil/shared';
 import type { Reporter } from '../report/events';
 import { runCommands, type ExecContext, type Handler, type HandlerResult } from './context';
-import type { Runner } from './runner';
+import type { Runner } from '../system/runner';
 import type { StateStore } from './state';
 import * as disks from './handlers/disks';
 import * as storage from './handlers/storage';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { AnvilError, parseChecksum, type ImageT, type Logger } from '@anvil/shared';
-import type { Runner } from '../execute/runner';
+import type { Runner } from '../system/runner';
 import { decompress, isQcow2, sniffCompression, type Compression } from './decompress';
 import { writeToDevice } from './device-writer';
 import { drained } from './drain';

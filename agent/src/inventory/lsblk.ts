@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, readlinkSync, existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AnvilError, type InventoryT, type InventoryDiskT } from '@anvil/shared';
-import type { Runner } from '../execute/runner';
+import type { Runner } from '../system/runner';
 
 /** lsblk -J -b -O -p, the fields Anvil reads (lsblk prints more). */
 const LsblkDevice: z.ZodType<LsblkDeviceT> = z.lazy(() =>

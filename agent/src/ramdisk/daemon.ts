@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { AnvilError, type Logger } from '@anvil/shared';
-import { SystemRunner } from '../execute/runner';
+import { SystemRunner } from '../system/runner';
 import { agentApp, AGENT_VERSION, listen } from './api-server';
 import { cleanCommands } from './commands/clean';
 import type { AgentContext } from './commands/context';

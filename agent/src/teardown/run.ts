@@ -1,5 +1,5 @@
 import { AnvilError, type Logger } from '@anvil/shared';
-import { toolExists, type Runner } from '../execute/runner';
+import { toolExists, type Runner } from '../system/runner';
 import { baseDisks, formatTree, planTeardown, type TeardownStep } from './plan';
 import { readBlockTree, type BlockTree } from './tree';
 

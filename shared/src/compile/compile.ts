@@ -4,11 +4,11 @@ import { resolvePartitionType, MBR_EXTENDED, TYPE_ALIASES } from '../plan/aliase
 import type { PartitionT, LogicalPartitionT } from '../plan/v1/disk';
 import type { FilesystemT } from '../plan/v1/filesystem';
 import { formatBytes, MiB, parseSize } from '../size/units';
-import { isKept, dataPolicy } from '../validate/rules/policy';
-import { parseChecksum } from '../validate/rules/images';
-import { toPointer, type Path } from '../validate/report';
+import { isKept, dataPolicy } from '../model/policy';
+import { parseChecksum } from '../model/checksum';
+import { toPointer, type Path } from '../report/report';
 import { validatePlan, type ValidateOptions, type ValidationResult } from '../validate/validate';
-import type { Report } from '../validate/report';
+import type { Report } from '../report/report';
 import type { Action, ActionInput, CompiledPlan, Command } from './actions';
 import { deviceMap } from './devices';
 import { mkfsTool, TOOLS } from './tools';

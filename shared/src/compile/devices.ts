@@ -1,4 +1,4 @@
-import type { PlanModel } from '../validate/model';
+import type { PlanModel } from '../model/model';
 import type { InventoryDiskT } from '../inventory/schema';
 import type { Capacity } from '../layout/capacity';
 

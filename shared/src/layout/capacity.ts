@@ -1,7 +1,7 @@
 import type { DiskGeometry } from '../inventory/schema';
 import { ceilDiv, formatBytes, MiB, parseSize, percentOf, type SizeSpec } from '../size/units';
-import type { PlanModel } from '../validate/model';
-import type { ReportBuilder } from '../validate/report';
+import type { PlanModel } from '../model/model';
+import type { ReportBuilder } from '../report/report';
 import { layoutDisk, partitionBytes, type DiskLayout } from './partitions';
 import { arrayBytes, DEFAULT_CHUNK, memberDataBytes, type RaidLevel } from './raid';
 import { pvExtents, thinPoolOverheadExtents } from './lvm';

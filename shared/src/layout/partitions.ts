@@ -1,7 +1,7 @@
 import type { DiskT, PartitionT, LogicalPartitionT } from '../plan/v1/disk';
 import type { DiskGeometry } from '../inventory/schema';
 import { alignDown, alignUp, ceilDiv, formatBytes, MiB, parseSize, percentOf, type SizeSpec } from '../size/units';
-import type { Path, ReportBuilder } from '../validate/report';
+import type { Path, ReportBuilder } from '../report/report';
 
 /** Where a partition lands, in logical sectors (start and end inclusive). */
 export interface PlacedPartition {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { PLAN_VERSION, PlanV1, type Plan } from '../plan/v1/plan';
-import type { Code } from './codes';
-import type { ReportBuilder } from './report';
+import type { Code } from '../report/codes';
+import type { ReportBuilder } from '../report/report';
 
 type Issue = z.core.$ZodIssue;
 type FlatIssue = Issue & { path: PropertyKey[] };

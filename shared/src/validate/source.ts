@@ -1,6 +1,6 @@
 import { isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { fromPointer, type ReportEntry } from './report';
+import { fromPointer, type ReportEntry } from '../report/report';
 
 /** A plan read from text: its data, where each node is, and what went wrong reading it. */
 export interface SourceDocument {

@@ -1,5 +1,5 @@
 import { AnvilError, type Action } from '@anvil/shared';
-import { partNumber, readTable, rereadTable, waitForNodes } from '../../configdrive/place';
+import { partNumber, readTable, rereadTable, waitForNodes } from '../../disk/table';
 import { teardownDisks } from '../../teardown/run';
 import { runCommands, type ExecContext, type HandlerResult } from '../context';
 

@@ -1,5 +1,5 @@
 import type { CompiledPlan, Logger } from '@anvil/shared';
-import type { Runner } from '../../execute/runner';
+import type { Runner } from '../../system/runner';
 import type { InventoryOptions } from '../../inventory/lsblk';
 import type { Reporter } from '../../report/events';
 import type { AgentConfigT } from '../config';

@@ -1,5 +1,5 @@
 import { isBiosGrubPartition, isEspPartition } from '../../plan/aliases';
-import type { Path } from '../report';
+import type { Path } from '../../report/report';
 import type { RuleContext } from './context';
 
 const ESP_MOUNTS = ['/boot/efi', '/efi', '/boot'];

@@ -1,7 +1,7 @@
 import type { Plan } from '../../plan/v1/plan';
 import type { Capacity } from '../../layout/capacity';
-import type { PlanModel } from '../model';
-import type { ReportBuilder } from '../report';
+import type { PlanModel } from '../../model/model';
+import type { ReportBuilder } from '../../report/report';
 
 export interface RuleContext {
   readonly plan: Plan;

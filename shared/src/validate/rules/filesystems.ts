@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { FsType } from '../../plan/v1/filesystem';
 import { formatBytes, KiB, MiB } from '../../size/units';
-import type { Path } from '../report';
+import type { Path } from '../../report/report';
 import type { RuleContext, SizedRuleContext } from './context';
 
 export const LABEL_LIMITS: Readonly<Record<FsType, number>> = { ext2: 16, ext3: 16, ext4: 16, xfs: 12, vfat: 11, swap: 15, btrfs: 255 };

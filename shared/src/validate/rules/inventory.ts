@@ -2,7 +2,7 @@ import { Inventory, geometryOf, type DiskGeometry, type InventoryDiskT, type Inv
 import { diskMatches, minimumSize, parseSizeHint } from '../../inventory/select';
 import { DEFAULT_ALIGNMENT } from '../../layout/partitions';
 import { parseSize } from '../../size/units';
-import type { ReportBuilder } from '../report';
+import type { ReportBuilder } from '../../report/report';
 import type { RuleContext } from './context';
 
 export interface Resolution {

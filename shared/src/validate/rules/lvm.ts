@@ -1,5 +1,5 @@
 import { parseSize, KiB } from '../../size/units';
-import type { Path } from '../report';
+import type { Path } from '../../report/report';
 import type { RuleContext } from './context';
 import { checkContainerSizes } from './partitions';
 

@@ -2,7 +2,7 @@ import { resolvePartitionType } from '../../plan/aliases';
 import { parseSizeHint } from '../../inventory/select';
 import { parseSize, PERCENT_SCALE, formatSizeSpec } from '../../size/units';
 import { GPT_MAX_PARTITIONS } from '../../layout/partitions';
-import type { Path } from '../report';
+import type { Path } from '../../report/report';
 import type { RuleContext } from './context';
 
 interface Sized {

@@ -1,19 +1,6 @@
-import type { Plan } from '../../plan/v1/plan';
-import { ancestry, type PlanModel } from '../model';
-import type { Path } from '../report';
+import { dataPolicy, isKept } from '../../model/policy';
+import type { Path } from '../../report/report';
 import type { RuleContext } from './context';
-
-export function dataPolicy(plan: Plan): 'clean' | 'verify' {
-  return plan.policy?.data ?? 'clean';
-}
-
-/** Whether the data of a filesystem (or anything on a device) must survive: its own keep or a kept ancestor. */
-export function isKept(model: PlanModel, id: string): boolean {
-  return ancestry(model, id).some((a) => {
-    const n = model.nodes.get(a);
-    return n !== undefined && 'keep' in n.obj && n.obj.keep === true;
-  });
-}
 
 export function checkPolicy(ctx: RuleContext): void {
   const { plan, model, rb } = ctx;

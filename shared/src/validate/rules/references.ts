@@ -1,5 +1,5 @@
-import { describeNode, isBlockDevice, type NodeKind, type Use, type UseRole } from '../model';
-import type { Path } from '../report';
+import { describeNode, isBlockDevice, type NodeKind, type Use, type UseRole } from '../../model/model';
+import type { Path } from '../../report/report';
 import type { RuleContext } from './context';
 
 /**

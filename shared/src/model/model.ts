@@ -4,7 +4,7 @@ import type { RaidT } from '../plan/v1/raid';
 import type { VolumeGroupT, LogicalVolumeT } from '../plan/v1/lvm';
 import type { FilesystemT } from '../plan/v1/filesystem';
 import type { ImageT } from '../plan/v1/image';
-import type { Path } from './report';
+import type { Path } from '../report/report';
 
 /** Every object of a plan, indexed by id, with what it is and where it is. */
 export type PlanNode =

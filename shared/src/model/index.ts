@@ -1,0 +1,4 @@
+export * from './model';
+export * from './policy';
+export * from './checksum';
+export * from './configdrive';
