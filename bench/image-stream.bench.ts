@@ -12,9 +12,10 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { silentLogger, type ImageT } from '@anvil/shared';
+import { devicePipes, silentLogger, type ImageT } from '@anvil/shared';
 import { SystemRunner } from '../agent/src/system/runner';
-import { streamImageToDevice } from '../agent/src/image/pipeline';
+import { streamImageToDevice, type PipeLookup } from '../agent/src/image/pipeline';
+import { pipeLookup } from '../agent/src/execute/commands';
 import { bundleAgent } from '../test/helpers/vm';
 
 const MiB = 1024 * 1024;
@@ -91,11 +92,13 @@ async function main(): Promise<void> {
       const off: number[] = [];
       const on: number[] = [];
       const pipe = `curl -s ${url} ${tool ? `| ${tool} -dc ` : ''}| dd of=${dev} bs=4M conv=fsync status=none`;
+      // The stream processes the agent may run, as the compiler declares them on the write_image action.
+      const pipes = (im: ImageT): PipeLookup => pipeLookup({ kind: 'write_image', id: im.id, pipes: devicePipes(im, dev) }, 'bios');
       const image = (checksum: string | undefined): ImageT => ({ id: 'b', source: { url }, format: 'raw', target: { disk: 'd' }, ...(checksum ? { checksum } : {}) });
       const runs: [number[], () => Promise<void>][] = [
         [base, () => Promise.resolve(void spawnSync('bash', ['-o', 'pipefail', '-c', pipe], { stdio: 'inherit' }))],
-        [off, async () => void (await streamImageToDevice(image(undefined), dev, { log, runner }))],
-        [on, async () => void (await streamImageToDevice(image(`sha256:${sum}`), dev, { log, runner }))],
+        [off, async () => void (await streamImageToDevice(image(undefined), dev, { log, runner, pipe: pipes(image(undefined)) }))],
+        [on, async () => void (await streamImageToDevice(image(`sha256:${sum}`), dev, { log, runner, pipe: pipes(image(undefined)) }))],
       ];
       for (const [, fn] of runs) await fn(); // warm-up of each side (page cache of the served file, the device, the JIT), not counted
       for (let r = 0; r < RUNS; r++) {

@@ -6,6 +6,7 @@ import type { Runner } from './system/runner';
 import { planHash, StateStore } from './execute/state';
 import { httpBytes } from './image/http-source';
 import { readInventory, type InventoryOptions } from './inventory/lsblk';
+import { resolveTeardown } from './teardown/run';
 import type { Reporter } from './report/events';
 
 export interface ProvisionOptions {
@@ -64,13 +65,16 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     });
   }
   for (const w of validation.report.entries) o.log.warn({ code: w.code, pointer: w.pointer }, w.message);
-  const compiled = compileValidated(validation, { ...(o.targetRoot ? { targetRoot: o.targetRoot } : {}), ...(o.seed ? { seed: o.seed } : {}) });
+  const pure = compileValidated(validation, { ...(o.targetRoot ? { targetRoot: o.targetRoot } : {}), ...(o.seed ? { seed: o.seed } : {}) });
+  // The teardown is planned from what holds the disks now, before anything runs (and shown by the dry-run).
+  const compiled = resolveTeardown(pure, o.log);
   if (o.dryRun) return { validation, compiled, dryRun: renderActions(compiled) };
   o.log.info({ disks: compiled.disks, untouched: compiled.untouchable, actions: compiled.actions.length }, 'provisioning');
-  const state = new StateStore(o.stateFile, planHash(compiled));
+  // The state is of the compiled plan as the plan and inventory make it (images and checksums included); what
+  // the teardown found differs after a crash, and must not make a resume look like another plan.
+  const state = new StateStore(o.stateFile, planHash(pure));
   if (o.resume) state.load();
   await executePlan({
-    validation,
     compiled,
     runner: o.runner,
     log: o.log,

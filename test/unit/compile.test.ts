@@ -46,7 +46,7 @@ describe('compile', () => {
     expect(kinds).toContain('verify_table');
     expect(c.actions.filter((a) => a.kind === 'mkfs').map((a) => a.id)).not.toContain('fs-srv');
     const fstab = c.actions.find((a) => a.kind === 'write_fstab');
-    expect(fstab?.kind === 'write_fstab' && fstab.content).toContain('@{fs-srv} /srv xfs');
+    expect(fstab?.kind === 'write_fstab' && fstab.content).toContain('{uuid:fs-srv} /srv xfs');
   });
 
   it('orders actions: teardown, wipe, partitions, arrays, LVM, images, mkfs, mounts, fstab, boot loader, unmount', () => {

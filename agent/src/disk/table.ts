@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { AnvilError } from '@anvil/shared';
-import { toolExists, type Runner } from '../system/runner';
 
-/** Partition tables as the kernel and sfdisk see them: read, re-read, wait for the nodes. */
+/** Partition tables as sfdisk prints them (`sfdisk --json`), and waiting for the kernel's partition nodes. */
 const SfdiskTable = z.looseObject({
   partitiontable: z.looseObject({
     label: z.string(),
@@ -16,30 +15,23 @@ const SfdiskTable = z.looseObject({
 
 export type SfdiskTableT = z.infer<typeof SfdiskTable>['partitiontable'];
 
-export async function readTable(runner: Runner, device: string): Promise<SfdiskTableT | undefined> {
-  const r = await runner.run(['sfdisk', '--json', device], { allowFail: true });
-  if (r.failed) return undefined;
-  return SfdiskTable.parse(JSON.parse(r.stdout)).partitiontable;
+/** The table from `sfdisk --json` output; undefined when sfdisk found none (it failed). */
+export function parseTable(result: { failed: boolean; stdout: string }): SfdiskTableT | undefined {
+  if (result.failed) return undefined;
+  return SfdiskTable.parse(JSON.parse(result.stdout)).partitiontable;
 }
 
 export function partNumber(node: string): number {
   return Number(/(\d+)$/.exec(node)?.[1] ?? NaN);
 }
 
-/** Waits for partition device nodes to appear (udev, or the kernel's devtmpfs). */
-export async function waitForNodes(runner: Runner, disk: string, nodes: readonly string[], timeoutMs = 15_000): Promise<void> {
+/** Waits for partition device nodes to appear (udev, or the kernel's devtmpfs), nudging between looks. */
+export async function waitForNodes(disk: string, nodes: readonly string[], nudge: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (nodes.every((n) => existsSync(n))) return;
     if (Date.now() > deadline) throw new AnvilError('exec.device_missing', `partition devices ${nodes.filter((n) => !existsSync(n)).join(', ')} did not appear after re-reading ${disk}`);
-    if (toolExists('udevadm')) await runner.run(['udevadm', 'settle', '--timeout=5'], { allowFail: true });
-    else await runner.run(['partx', '--update', disk], { allowFail: true });
+    await nudge();
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-export async function rereadTable(runner: Runner, disk: string): Promise<void> {
-  const r = await runner.run(['partprobe', disk], { allowFail: true });
-  if (r.failed) await runner.run(['partx', '--update', disk], { allowFail: true });
-  if (toolExists('udevadm')) await runner.run(['udevadm', 'settle', '--timeout=60'], { allowFail: true });
 }

@@ -1,6 +1,8 @@
-import { AnvilError, deviceMap, type Action, type CompiledPlan, type Logger, type ValidationResult } from '@anvil/shared';
+import { AnvilError, type Action, type CompiledPlan, type Logger } from '@anvil/shared';
 import type { Reporter } from '../report/events';
-import { runCommands, type ExecContext, type Handler, type HandlerResult } from './context';
+import type { ExecContext, Handler } from './context';
+import type { HandlerResult } from './context';
+import { systemImageIo, type ImageIo } from './image-io';
 import type { Runner } from '../system/runner';
 import type { StateStore } from './state';
 import * as disks from './handlers/disks';
@@ -8,16 +10,11 @@ import * as storage from './handlers/storage';
 import * as images from './handlers/images';
 import * as finish from './handlers/finish';
 
-async function plain(a: Action, ctx: ExecContext): Promise<HandlerResult> {
-  await runCommands(a, ctx);
-  return 'ok';
-}
-
 /** One handler per action kind, all with the same signature. */
 const HANDLERS: { [K in Action['kind']]: Handler<K> } = {
   teardown: disks.teardown,
-  wipe: plain,
-  create_table: plain,
+  wipe: storage.plain,
+  create_table: storage.plain,
   create_partition: disks.createPartition,
   reread_table: disks.rereadPartitions,
   verify_table: disks.verifyTable,
@@ -41,7 +38,6 @@ const HANDLERS: { [K in Action['kind']]: Handler<K> } = {
 const ALWAYS_RERUN = new Set<Action['kind']>(['mount']);
 
 export interface ExecuteOptions {
-  readonly validation: ValidationResult;
   readonly compiled: CompiledPlan;
   readonly runner: Runner;
   readonly log: Logger;
@@ -49,6 +45,7 @@ export interface ExecuteOptions {
   readonly state: StateStore;
   readonly firmware: 'bios' | 'uefi';
   readonly resuming: boolean;
+  readonly io?: ImageIo;
 }
 
 /**
@@ -57,18 +54,8 @@ export interface ExecuteOptions {
  * effect is already present. The first failure stops the run with the action named in the error.
  */
 export async function executePlan(options: ExecuteOptions): Promise<void> {
-  const { compiled, validation, log, reporter, state } = options;
-  const ctx: ExecContext = {
-    plan: validation.plan!,
-    validation,
-    compiled,
-    runner: options.runner,
-    log,
-    reporter,
-    firmware: options.firmware,
-    devices: deviceMap(validation.model!, validation.resolved!, validation.capacity!),
-    resuming: options.resuming,
-  };
+  const { compiled, log, reporter, state } = options;
+  const ctx: ExecContext = { compiled, runner: options.runner, log, reporter, firmware: options.firmware, resuming: options.resuming, io: options.io ?? systemImageIo };
   const total = compiled.actions.length;
   const started = Date.now();
   for (const action of compiled.actions) {

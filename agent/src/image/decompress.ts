@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { AnvilError } from '@anvil/shared';
+import type { Runner } from '../system/runner';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'none';
 
@@ -18,14 +18,8 @@ export function isQcow2(head: Buffer): boolean {
   return head.length >= 4 && head.readUInt32BE(0) === 0x514649fb;
 }
 
-export const DECOMPRESSORS: Record<Exclude<Compression, 'gzip' | 'none'>, string[]> = {
-  xz: ['xz', '--decompress', '--stdout', '--threads=0'],
-  zstd: ['zstd', '--decompress', '--stdout', '--quiet'],
-  bzip2: ['bzip2', '--decompress', '--stdout'],
-};
-
 /** A decompressing stream: zlib for gzip (in process), the real xz, zstd and bzip2 tools otherwise. */
-export function decompress(input: AsyncIterable<Buffer>, kind: Compression): AsyncIterable<Buffer> {
+export function decompress(input: AsyncIterable<Buffer>, kind: Compression, deps: { runner: Runner; pipe: (prefix: readonly string[], values?: Readonly<Record<string, string>>, compression?: string) => Promise<string[]> }): AsyncIterable<Buffer> {
   if (kind === 'none') return input;
   const source = Readable.from(input, { objectMode: false, highWaterMark: 4 << 20 });
   if (kind === 'gzip') {
@@ -36,18 +30,24 @@ export function decompress(input: AsyncIterable<Buffer>, kind: Compression): Asy
     source.pipe(gunzip).pipe(buffered);
     return buffered;
   }
-  const argv = DECOMPRESSORS[kind];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The decompressor's argv is the action's; started once the async generator is first read.
+  let argv: string[] = [];
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  source.on('error', (e) => child.stdout.destroy(e));
-  child.stdin.on('error', () => undefined);
-  source.pipe(child.stdin);
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let exited: Promise<number | null> = Promise.resolve(null);
   // A deep buffer keeps the decompressor running while the device write is awaited.
   const buffered = new PassThrough({ highWaterMark: 16 << 20 });
-  child.stdout.pipe(buffered);
+  const start = async (): Promise<void> => {
+    argv = await deps.pipe([kind], {}, kind);
+    const child = deps.runner.spawn(argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    source.on('error', (e) => child.stdout!.destroy(e));
+    child.stdin!.on('error', () => undefined);
+    source.pipe(child.stdin!);
+    exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    child.stdout!.pipe(buffered);
+  };
   return (async function* () {
+    await start();
     for await (const chunk of buffered as AsyncIterable<Buffer>) yield chunk;
     const code = await exited;
     if (code !== 0) throw new AnvilError('image.decompress_failed', `${argv[0]} could not decompress the image: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);

@@ -1,9 +1,10 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { AnvilError } from '@anvil/shared';
+import { AnvilError, IMAGE_HEAD_BYTES } from '@anvil/shared';
 import { alignedBuffer, DIRECT_ALIGN, openDirect } from './aligned';
 import { workerHash } from './hash-worker';
 
-export const WITHHOLD_BYTES = 1 << 20;
+/** The head held back until the checksum matched: the size the compiled dd pipes seek past. */
+export const WITHHOLD_BYTES = IMAGE_HEAD_BYTES;
 const BLOCK = 4 << 20;
 
 export interface DeviceWriteResult {

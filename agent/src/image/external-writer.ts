@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnvilError } from '@anvil/shared';
 import { openDirect } from './aligned';
-import { DECOMPRESSORS, isQcow2, type Compression } from './decompress';
+import type { Runner } from '../system/runner';
+import { isQcow2, type Compression } from './decompress';
 import { WITHHOLD_BYTES } from './device-writer';
 import { drained } from './drain';
 
@@ -36,6 +37,7 @@ export async function writeExternal(
   input: AsyncIterable<Buffer>,
   kind: Exclude<Compression, 'gzip' | 'none'>,
   device: string,
+  deps: { runner: Runner; pipe: (prefix: readonly string[], values?: Readonly<Record<string, string | number>>, compression?: string) => Promise<string[]> },
   commit: () => Promise<void>,
 ): Promise<{ bytesWritten: number }> {
   // dd writes with direct I/O where the target takes it, as the in-process writer does (GNU dd drops
@@ -44,8 +46,8 @@ export async function writeExternal(
   await direct?.close();
   const scratch = await mkdtemp(join(tmpdir(), 'anvil-head-'));
   const headFile = join(scratch, 'head');
-  const argv = DECOMPRESSORS[kind];
-  const dec = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const argv = await deps.pipe([kind], {}, kind);
+  const dec = deps.runner.spawn(argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   const decDone = finished(dec, argv[0]!);
   const stdin = dec.stdin!;
   stdin.on('error', () => undefined); // a decompressor that dies is reported by finished()
@@ -64,14 +66,14 @@ export async function writeExternal(
   fed.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
   let written = 0;
   try {
-    const headDd = spawn('dd', ['bs=1M', 'count=1', 'iflag=fullblock', `of=${headFile}`, 'status=none'], { stdio: [dec.stdout!, 'ignore', 'pipe'] });
+    const headDd = deps.runner.spawn(await deps.pipe(['dd', 'bs=1M', 'count=1'], { head: headFile }), { stdio: [dec.stdout!, 'ignore', 'pipe'] });
     await finished(headDd, 'dd (head)');
     const head = await readFile(headFile);
     if (isQcow2(head)) throw new AnvilError('image.format_mismatch', 'the image is qcow2 but the plan says raw; set format: qcow2');
     written = head.length;
     // 1 MiB direct writes: dd does not read while it writes, and shorter writes stall the decompressor less.
-    const tailArgs = direct ? ['bs=1M', 'oflag=seek_bytes,direct'] : ['bs=4M', 'oflag=seek_bytes'];
-    const tailDd = spawn('dd', [`of=${device}`, ...tailArgs, 'iflag=fullblock', `seek=${WITHHOLD_BYTES}`, 'conv=fsync,notrunc'], { stdio: [dec.stdout!, 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const tail = direct ? { block: '1M', oflag: 'seek_bytes,direct' } : { block: '4M', oflag: 'seek_bytes' };
+    const tailDd = deps.runner.spawn(await deps.pipe(['dd', `of=${device}`], tail), { stdio: [dec.stdout!, 'ignore', 'pipe'] });
     const [stats] = await Promise.all([finished(tailDd, 'dd'), decDone, fed]);
     written += bytesCopied(stats);
     await commit(); // throws when the checksum does not match

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { AnvilError, parseChecksum, type ImageT, type Logger } from '@anvil/shared';
+import { AnvilError, parseChecksum, type ImageSpec, type Logger } from '@anvil/shared';
 import type { Runner } from '../system/runner';
 import { decompress, isQcow2, sniffCompression, type Compression } from './decompress';
 import { writeToDevice } from './device-writer';
@@ -21,9 +20,16 @@ export interface StreamResult {
   readonly digest?: string;
 }
 
+/**
+ * The argv of a stream process the action declares (first whose argv starts with `prefix` and whose conditions
+ * hold for this image), placeholders filled: the pipeline runs no process its action does not name.
+ */
+export type PipeLookup = (prefix: readonly string[], values?: Readonly<Record<string, string | number>>, compression?: string) => Promise<string[]>;
+
 export interface ImageDeps {
   readonly log: Logger;
   readonly runner: Runner;
+  readonly pipe: PipeLookup;
   readonly onProgress?: (p: ImageProgress) => void;
 }
 
@@ -82,7 +88,7 @@ async function peek(stream: AsyncIterable<Buffer>, n: number): Promise<{ head: B
 }
 
 /** Checks the stream ended with its source and the digest (the tap's, or one the writer computed) matches. */
-function verifier(image: ImageT, state: Tapped['state']): (computed?: string) => Promise<string | undefined> {
+function verifier(image: ImageSpec, state: Tapped['state']): (computed?: string) => Promise<string | undefined> {
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
   return async (computed) => {
     if (!state.done) {
@@ -103,7 +109,7 @@ function verifier(image: ImageT, state: Tapped['state']): (computed?: string) =>
  * One stream from source to device: download (resuming) → hash → sniff → decompress → device, with the
  * first MiB written only once the checksum matches. Raw, whole-disk and filesystem images take this path.
  */
-export async function streamImageToDevice(image: ImageT, device: string, deps: ImageDeps, limit?: number): Promise<StreamResult> {
+export async function streamImageToDevice(image: ImageSpec, device: string, deps: ImageDeps, limit?: number): Promise<StreamResult> {
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
   const src = await openSource(image.source, deps.log);
   const { head, rest: body } = await peek(src.bytes, 8);
@@ -116,14 +122,14 @@ export async function streamImageToDevice(image: ImageT, device: string, deps: I
   let digest: string | undefined;
   const verify = verifier(image, tapped.state);
   if (compression === 'xz' || compression === 'zstd' || compression === 'bzip2') {
-    const res = await writeExternal(rest, compression, device, async () => {
+    const res = await writeExternal(rest, compression, device, deps, async () => {
       digest = await verify();
     });
     if (limit !== undefined && res.bytesWritten > limit) throw new AnvilError('image.too_large', `the image is larger than ${device}`);
     deps.log.info({ device, bytesIn: tapped.state.bytes, bytesOut: res.bytesWritten, compression }, 'image written');
     return { bytesIn: tapped.state.bytes, bytesOut: res.bytesWritten, compression, ...(digest ? { digest } : {}) };
   }
-  const output = decompress(rest, compression);
+  const output = decompress(rest, compression, deps);
   const { head: outHead, rest: outRest } = await peek(output, 4);
   if (isQcow2(outHead) && (image.format ?? 'raw') !== 'qcow2') {
     throw new AnvilError('image.format_mismatch', 'the image is qcow2 but the plan says raw; set format: qcow2');
@@ -140,7 +146,7 @@ export async function streamImageToDevice(image: ImageT, device: string, deps: I
 }
 
 /** Hashes a source without storing it (qcow2: verified before qemu-img reads it). */
-async function hashOnly(image: ImageT, deps: ImageDeps): Promise<void> {
+async function hashOnly(image: ImageSpec, deps: ImageDeps): Promise<void> {
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
   if (!checksum) return;
   const src = await openSource(image.source, deps.log);
@@ -154,7 +160,7 @@ async function hashOnly(image: ImageT, deps: ImageDeps): Promise<void> {
  * qcow2 without staging it anywhere: the checksum is verified in a first streaming pass, then qemu-img
  * converts it onto the device, reading the source directly (HTTP range requests, or the file).
  */
-export async function writeQcow2(image: ImageT, device: string, deps: ImageDeps): Promise<void> {
+export async function writeQcow2(image: ImageSpec, device: string, deps: ImageDeps): Promise<void> {
   await hashOnly(image, deps);
   const src = await openSource(image.source, deps.log);
   let input: string;
@@ -165,7 +171,7 @@ export async function writeQcow2(image: ImageT, device: string, deps: ImageDeps)
     if (cookie.length) throw new AnvilError('image.qcow2_headers', 'qcow2 images from sources that need headers (Glance tokens) are not supported yet; convert to raw');
     input = `json:${JSON.stringify({ file: spec })}`;
   }
-  const argv = ['qemu-img', 'convert', '-p', '-f', 'qcow2', '-O', 'raw', '-t', 'none', '-W', input, device];
+  const argv = await deps.pipe(['qemu-img', 'convert'], { input });
   const stallSeconds = envInt('ANVIL_QCOW2_STALL_SECONDS') ?? QCOW2_STALL_SECONDS;
   // A qemu-img that stops moving bytes is killed and run once more (it starts over: nothing was committed).
   for (let attempt = 1; ; attempt++) {
@@ -190,26 +196,27 @@ const QCOW2_STALL_SECONDS = 120;
 const QCOW2_ATTEMPTS = 2;
 
 /** A tarball extracted into the target tree, keeping owners, modes, xattrs and ACLs. */
-export async function extractTar(image: ImageT, dir: string, deps: ImageDeps): Promise<StreamResult> {
+export async function extractTar(image: ImageSpec, dir: string, deps: ImageDeps): Promise<StreamResult> {
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
   const src = await openSource(image.source, deps.log);
   const tapped = tap(src, src.bytes, checksum?.algorithm, deps.onProgress);
   const { head, rest } = await peek(tapped.stream, 8);
   const compression: Compression = image.compression && image.compression !== 'auto' ? image.compression : sniffCompression(head);
   const verify = verifier(image, tapped.state);
-  const argv = ['tar', '--extract', '--file=-', `--directory=${dir}`, '--numeric-owner', '--same-owner', '--preserve-permissions', '--xattrs', "--xattrs-include=*", '--acls'];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
+  const argv = await deps.pipe(['tar', '--extract']);
+  const child = deps.runner.spawn(argv, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const stdin = child.stdin!;
   let bytesOut = 0;
   try {
-    for await (const chunk of decompress(rest, compression)) {
+    for await (const chunk of decompress(rest, compression, deps)) {
       bytesOut += chunk.length;
-      if (!child.stdin.write(chunk)) await drained(child.stdin);
+      if (!stdin.write(chunk)) await drained(stdin);
     }
   } finally {
-    child.stdin.end();
+    stdin.end();
   }
   const code = await exited;
   if (code !== 0) throw new AnvilError('image.tar_failed', `tar could not extract the image: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { AnvilError, quoteArg, type Logger } from '@anvil/shared';
 
@@ -27,8 +27,15 @@ export interface RunOptions {
   readonly onSpawn?: (pid: number) => void;
 }
 
+export interface SpawnOptions {
+  readonly stdio: StdioOptions;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 export interface Runner {
   run(argv: readonly string[], options?: RunOptions): Promise<ExecResult>;
+  /** A process the caller streams through (decompressors, dd, tar): logged like every run, and fakeable. */
+  spawn(argv: readonly string[], options: SpawnOptions): ChildProcess;
 }
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -40,6 +47,16 @@ export function quote(argv: readonly string[]): string {
 
 export function toolExists(name: string): boolean {
   return PATH.split(':').some((dir) => existsSync(`${dir}/${name}`));
+}
+
+/** The error for a command that failed: its exit and the last lines it printed. */
+export function commandFailed(result: ExecResult): AnvilError {
+  const tail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join(' | ');
+  return new AnvilError('exec.command_failed', `${result.argv[0]} failed (${result.timedOut ? 'timed out' : result.signal ?? `exit ${result.exitCode}`}): ${tail || 'no output'}`, {
+    argv: result.argv,
+    exitCode: result.exitCode,
+    stderr: result.stderr.slice(-4000),
+  });
 }
 
 /** Runs real programs, logging `[started]/[finished]/[failed] op(N)` with the quoted argv and durations. */
@@ -57,15 +74,22 @@ export class SystemRunner implements Runner {
       await new Promise((r) => setTimeout(r, 500 * attempt));
       result = await this.once(argv, options);
     }
-    if (result.failed && !options.allowFail) {
-      const tail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join(' | ');
-      throw new AnvilError('exec.command_failed', `${argv[0]} failed (${result.timedOut ? 'timed out' : result.signal ?? `exit ${result.exitCode}`}): ${tail || 'no output'}`, {
-        argv,
-        exitCode: result.exitCode,
-        stderr: result.stderr.slice(-4000),
-      });
-    }
+    if (result.failed && !options.allowFail) throw commandFailed(result);
     return result;
+  }
+
+  spawn(argv: readonly string[], options: SpawnOptions): ChildProcess {
+    const op = ++this.seq;
+    const cmd = quote(argv);
+    this.log.info({ op, cmd }, `[started] op(${op})`);
+    const started = process.hrtime.bigint();
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: options.stdio, env: { ...process.env, PATH, LC_ALL: 'C', ...options.env } });
+    child.on('exit', (exitCode, signal) => {
+      const fields = { op, cmd, exitCode, signal: signal ?? undefined, duration_ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6) };
+      if (exitCode === 0) this.log.info(fields, `[finished] op(${op})`);
+      else this.log.warn(fields, `[failed] op(${op})`);
+    });
+    return child;
   }
 
   private once(argv: readonly string[], options: RunOptions): Promise<ExecResult> {

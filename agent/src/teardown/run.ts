@@ -1,5 +1,5 @@
-import { AnvilError, type Logger } from '@anvil/shared';
-import { toolExists, type Runner } from '../system/runner';
+import { AnvilError, type Action, type Command, type CompiledPlan, type Logger } from '@anvil/shared';
+import { toolExists } from '../system/runner';
 import { baseDisks, formatTree, planTeardown, type TeardownStep } from './plan';
 import { readBlockTree, type BlockTree } from './tree';
 
@@ -28,27 +28,32 @@ export interface TeardownOptions {
 }
 
 /**
- * Tears down everything stacked on the given disks (device paths), then checks that nothing is left.
- * LVM PV labels, md superblocks at every metadata location and filesystem signatures go with wipefs and
- * mdadm --zero-superblock.
+ * The commands that tear down everything stacked on the given disks (device paths), read from the machine
+ * now: holders first, then member metadata and signatures, then a udev settle. Refuses (before anything runs)
+ * when a tool is missing or a holder also sits on a disk the plan does not name.
  */
-export async function teardownDisks(runner: Runner, log: Logger, devices: readonly string[], allNamed: readonly string[] = devices, options: TeardownOptions = {}): Promise<TeardownStep[]> {
+export function teardownCommands(log: Logger, devices: readonly string[], allNamed: readonly string[] = devices, options: TeardownOptions = {}): Command[] {
   const strip = (d: string): string => d.replace(/^\/dev\//, '');
   const names = devices.map(strip);
   const tree = readBlockTree(options.sysRoot, options.procRoot);
   log.info({ tree: formatTree(tree, names) }, 'holders before teardown');
-  const steps = planTeardown(tree, names, allNamed.map(strip));
-  for (const step of steps) {
+  const commands: Command[] = [];
+  for (const step of planTeardown(tree, names, allNamed.map(strip))) {
     for (const argv of commandsFor(step)) {
       if (!toolExists(argv[0]!)) {
         throw new AnvilError('teardown.tool_missing', `${argv[0]} is needed to ${step.op} ${step.device} but is not installed`);
       }
-      await runner.run(argv);
+      commands.push({ argv });
     }
   }
-  if (toolExists('udevadm')) await runner.run(['udevadm', 'settle', '--timeout=30'], { allowFail: true });
-  assertClear(readBlockTree(options.sysRoot, options.procRoot), names);
-  return steps;
+  if (commands.length) commands.push({ argv: ['udevadm', 'settle', '--timeout=30'], okCodes: [1], when: { tools: ['udevadm'] } });
+  return commands;
+}
+
+/** The compiled plan with its teardown planned on this machine (what `provision --dry-run` shows). */
+export function resolveTeardown(compiled: CompiledPlan, log: Logger, options: TeardownOptions = {}): CompiledPlan {
+  const actions = compiled.actions.map((a): Action => (a.kind === 'teardown' ? { ...a, commands: teardownCommands(log, a.devices, compiled.disks, options) } : a));
+  return { ...compiled, actions };
 }
 
 /** Nothing may remain stacked on, mounted from, or swapping on the named disks. */

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Action } from '@anvil/shared';
-import { runCommands, type ExecContext, type HandlerResult } from '../context';
+import { isMounted, probe, runCommands } from '../commands';
+import type { ExecContext, HandlerResult } from '../context';
 
 type Of<K extends Action['kind']> = Extract<Action, { kind: K }>;
 
@@ -13,27 +14,18 @@ function idempotent<K extends Action['kind']>(present: (a: Of<K>, ctx: ExecConte
   };
 }
 
+export const plain = idempotent<Action['kind']>(() => false);
 export const createArray = idempotent<'create_array'>((a) => existsSync(a.device));
 export const assembleArray = idempotent<'assemble_array'>((a) => existsSync(a.device));
-export const createPv = idempotent<'create_pv'>(async (a, ctx) => !(await ctx.runner.run(['pvs', a.device], { allowFail: true })).failed);
-export const createVg = idempotent<'create_vg'>(async (a, ctx) => !(await ctx.runner.run(['vgs', a.name], { allowFail: true })).failed);
+export const createPv = idempotent<'create_pv'>(async (a, ctx) => !(await probe(a, ctx, ['pvs', a.device])).failed);
+export const createVg = idempotent<'create_vg'>(async (a, ctx) => !(await probe(a, ctx, ['vgs', a.name])).failed);
 export const activateVg = idempotent<'activate_vg'>(() => false);
 export const createLv = idempotent<'create_lv'>((a) => existsSync(a.device));
 
 export const mkfs = idempotent<'mkfs'>(async (a, ctx) => {
-  const uuid = (await ctx.runner.run(['blkid', '-p', '-o', 'value', '-s', 'UUID', a.device], { allowFail: true })).stdout.trim();
+  const uuid = (await probe(a, ctx, ['blkid', '-p', '-o', 'value', '-s', 'UUID', a.device])).stdout.trim();
   return uuid.toLowerCase() === a.uuid.toLowerCase();
 });
-
-export function isMounted(mountpoint: string): boolean {
-  try {
-    return readFileSync('/proc/self/mounts', 'utf8')
-      .split('\n')
-      .some((l) => l.split(' ')[1] === mountpoint.replace(/ /g, '\\040'));
-  } catch {
-    return false;
-  }
-}
 
 /** Mounts are always re-established when resuming: they do not survive a crash or a reboot. */
 export async function mount(a: Of<'mount'>, ctx: ExecContext): Promise<HandlerResult> {
@@ -44,7 +36,6 @@ export async function mount(a: Of<'mount'>, ctx: ExecContext): Promise<HandlerRe
 
 export async function unmount(a: Of<'unmount'>, ctx: ExecContext): Promise<HandlerResult> {
   if (!isMounted(a.mountpoint)) return 'skipped';
-  await ctx.runner.run(['sync']);
   await runCommands(a, ctx);
   return 'ok';
 }

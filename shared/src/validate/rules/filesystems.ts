@@ -1,14 +1,9 @@
 import { posix } from 'node:path';
-import type { FsType } from '../../plan/v1/filesystem';
-import { formatBytes, KiB, MiB } from '../../size/units';
+import { filesystemKind } from '../../filesystems';
+import { formatBytes } from '../../size/units';
 import type { Path } from '../../report/report';
 import type { RuleContext, SizedRuleContext } from './context';
 
-export const LABEL_LIMITS: Readonly<Record<FsType, number>> = { ext2: 16, ext3: 16, ext4: 16, xfs: 12, vfat: 11, swap: 15, btrfs: 255 };
-export const MIN_FS_BYTES: Readonly<Partial<Record<FsType, bigint>>> = { xfs: 300n * MiB, btrfs: 109n * MiB, vfat: 64n * KiB, swap: 40n * KiB };
-
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const VFAT_ID_RE = /^[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}$/;
 
 export function isNormalAbsolute(path: string): boolean {
   return path.startsWith('/') && posix.normalize(path) === path && (path === '/' || !path.endsWith('/'));
@@ -20,13 +15,15 @@ export function checkFilesystems(ctx: RuleContext): void {
   const roots: Path[] = [];
   (plan.filesystems ?? []).forEach((f, i) => {
     const base: Path = ['filesystems', i];
+    const kind = filesystemKind(f.type);
     if (f.label !== undefined) {
       const bytes = Buffer.byteLength(f.label, 'utf8');
-      if (bytes > LABEL_LIMITS[f.type]) rb.add('fs.label_too_long', [...base, 'label'], `${f.type} labels hold ${LABEL_LIMITS[f.type]} bytes; "${f.label}" has ${bytes}`);
-      if (f.type === 'vfat' && /[*?.,;:/\\|+=<>[\]"]/.test(f.label)) rb.add('fs.label_invalid', [...base, 'label'], `vfat labels cannot hold ${JSON.stringify(f.label.match(/[*?.,;:/\\|+=<>[\]"]/)![0])}`);
+      if (bytes > kind.labelLimit) rb.add('fs.label_too_long', [...base, 'label'], `${f.type} labels hold ${kind.labelLimit} bytes; "${f.label}" has ${bytes}`);
+      const bad = kind.labelForbidden ? f.label.match(kind.labelForbidden) : null;
+      if (bad) rb.add('fs.label_invalid', [...base, 'label'], `${f.type} labels cannot hold ${JSON.stringify(bad[0])}`);
     }
     if (f.uuid !== undefined) {
-      const ok = f.type === 'vfat' ? VFAT_ID_RE.test(f.uuid) : UUID_RE.test(f.uuid);
+      const ok = kind.uuidPattern.test(f.uuid);
       if (!ok) rb.add('fs.uuid_invalid', [...base, 'uuid'], f.type === 'vfat' ? `vfat volume ids look like "ABCD-1234"; got "${f.uuid}"` : `"${f.uuid}" is not a UUID`);
     }
     if (f.type === 'swap' && f.mount !== undefined) rb.add('fs.swap_mounted', [...base, 'mount'], 'swap is enabled, not mounted; remove `mount`');
@@ -48,7 +45,7 @@ export function checkFilesystems(ctx: RuleContext): void {
 
 export function checkFilesystemSizes(ctx: SizedRuleContext): void {
   (ctx.plan.filesystems ?? []).forEach((f, i) => {
-    const min = MIN_FS_BYTES[f.type];
+    const min = filesystemKind(f.type).minBytes;
     const size = ctx.capacity.sizes.get(f.device);
     if (min !== undefined && size !== undefined && size < min) {
       ctx.rb.add('fs.too_small', ['filesystems', i, 'device'], `mkfs.${f.type === 'swap' ? 'swap' : f.type} needs at least ${formatBytes(min)}; "${f.device}" has ${formatBytes(size)}`);

@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { AnvilError, renderCommand, type Action, type Command, type Condition } from '@anvil/shared';
+import { tableLabel } from '../disk/gpt';
+import { commandFailed, toolExists, type ExecResult } from '../system/runner';
+import type { ExecContext } from './context';
+
+/** Values only the machine knows, for the `{name}` placeholders a command lists in `fill`. */
+export type Fill = Readonly<Record<string, string | number>>;
+
+/** What the machine says to a condition; `table` may be told by the caller (a table it just read with sfdisk). */
+export interface ConditionEnv {
+  readonly firmware: 'bios' | 'uefi';
+  readonly compression?: string;
+  readonly tableOf?: (device: string) => Promise<'gpt' | 'msdos' | undefined>;
+}
+
+export function isMounted(mountpoint: string): boolean {
+  try {
+    return readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[1] === mountpoint.replace(/ /g, '\\040'));
+  } catch {
+    return false;
+  }
+}
+
+export async function conditionHolds(w: Condition | undefined, env: ConditionEnv): Promise<boolean> {
+  if (!w) return true;
+  if (w.firmware && w.firmware !== env.firmware) return false;
+  if (w.compression && w.compression !== env.compression) return false;
+  if ((w.tools ?? []).some((t) => !toolExists(t))) return false;
+  if ((w.exists ?? []).some((p) => !existsSync(p))) return false;
+  if ((w.missing ?? []).some((p) => existsSync(p))) return false;
+  if (w.unmounted !== undefined && isMounted(w.unmounted)) return false;
+  if (w.table) {
+    const label = await (env.tableOf ?? tableLabel)(w.table.device).catch(() => undefined);
+    if (label !== w.table.label) return false;
+  }
+  return true;
+}
+
+function fillText(text: string, names: readonly string[], values: Fill): string {
+  let out = text;
+  for (const n of names) {
+    if (values[n] === undefined) throw new AnvilError('exec.unfilled_command', `no value for {${n}}`);
+    out = out.split(`{${n}}`).join(String(values[n]));
+  }
+  return out;
+}
+
+/** The command with its placeholders filled: exactly the names it lists, no others. */
+export function fillCommand(c: Command, values: Fill = {}): Command {
+  const names = c.fill ?? [];
+  if (!names.length) return c;
+  return {
+    ...c,
+    argv: c.argv.map((a) => fillText(a, names, values)),
+    ...(c.stdin !== undefined ? { stdin: fillText(c.stdin, names, values) } : {}),
+  };
+}
+
+/** Runs one compiled command (its fallback when it fails), honouring its success codes and `appendTo`. */
+export async function runCommand(c: Command, ctx: ExecContext, values: Fill = {}): Promise<ExecResult> {
+  const f = fillCommand(c, values);
+  const ok = (r: ExecResult): boolean => r.exitCode === 0 || (r.exitCode !== null && (f.okCodes ?? []).includes(r.exitCode));
+  const r = await ctx.runner.run(f.argv, { ...(f.stdin !== undefined ? { stdin: f.stdin } : {}), allowFail: true });
+  if (!ok(r)) {
+    if (f.fallback) return runCommand(f.fallback, ctx, values);
+    const e = commandFailed(r);
+    throw f.failCode ? new AnvilError(f.failCode, e.message, e.details, e.status) : e;
+  }
+  if (f.appendTo !== undefined) await appendFile(f.appendTo, r.stdout);
+  return r;
+}
+
+export interface RunCommandsOptions {
+  /** Only the commands of this group (a handler with several parts to its work). */
+  readonly group?: string;
+  readonly values?: Fill;
+  readonly env?: Partial<ConditionEnv>;
+  /** Waits for device nodes before a command that names them in `after`. */
+  readonly waitFor?: (nodes: readonly string[]) => Promise<void>;
+}
+
+/** Runs an action's commands as compiled, skipping those whose conditions do not hold on this machine. */
+export async function runCommands(action: Action, ctx: ExecContext, o: RunCommandsOptions = {}): Promise<void> {
+  const env: ConditionEnv = { firmware: ctx.firmware, ...o.env };
+  for (const c of action.commands) {
+    if ((c.group ?? undefined) !== o.group) continue;
+    if (!(await conditionHolds(c.when, env))) {
+      ctx.log.info({ cmd: renderCommand(c) }, 'condition does not hold on this machine: not run');
+      continue;
+    }
+    if (c.after?.length && o.waitFor) await o.waitFor(c.after);
+    await runCommand(c, ctx, o.values);
+  }
+}
+
+function startsWith(argv: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.every((p, i) => argv[i] === p);
+}
+
+/**
+ * Runs a probe the action declares (the first whose argv starts with `prefix`, after filling). A handler asking
+ * for a probe its action does not declare is a bug in Anvil: the action would not be the whole truth.
+ */
+export async function probe(action: Action, ctx: ExecContext, prefix: readonly string[], values: Fill = {}): Promise<ExecResult> {
+  const declared = (action.probes ?? []).map((p) => fillCommand(p, values)).find((p) => startsWith(p.argv, prefix));
+  if (!declared) throw new AnvilError('exec.undeclared_command', `${action.kind} ${action.id} has no probe "${prefix.join(' ')}"`);
+  return ctx.runner.run(declared.argv, { allowFail: true });
+}
+
+/** The stream-process lookup the image pipeline takes, answering from the action's declared pipes. */
+export function pipeLookup(action: Pick<Action, 'kind' | 'id' | 'pipes'>, firmware: 'bios' | 'uefi'): (prefix: readonly string[], values?: Fill, compression?: string) => Promise<string[]> {
+  return (prefix, values, compression) => pipeArgv(action, prefix, { firmware, ...(compression !== undefined ? { compression } : {}) }, values);
+}
+
+/** The argv of a declared pipe whose conditions hold (first match of `prefix`), filled. */
+export async function pipeArgv(action: Pick<Action, 'kind' | 'id' | 'pipes'>, prefix: readonly string[], env: ConditionEnv, values: Fill = {}): Promise<string[]> {
+  for (const p of action.pipes ?? []) {
+    if (!startsWith(p.argv, prefix) || !(await conditionHolds(p.when, env))) continue;
+    return [...fillCommand(p, values).argv];
+  }
+  throw new AnvilError('exec.undeclared_command', `${action.kind} ${action.id} has no stream process "${prefix.join(' ')}" for this machine`);
+}

@@ -1,0 +1,142 @@
+import { posix } from 'node:path';
+import { filesystemKind } from '../../filesystems';
+import { isKept } from '../../model/policy';
+import { parseChecksum } from '../../model/checksum';
+import type { ImageT } from '../../plan/v1/image';
+import { MiB } from '../../size/units';
+import type { Command, ImageSpec } from '../actions';
+import type { CompileState } from '../state';
+import { TOOLS } from '../tools';
+import { derivedUuid, derivedVolumeId } from '../uuids';
+
+/** The first bytes of a whole image are held back and written last, once the checksum matched. */
+export const IMAGE_HEAD_BYTES = Number(MiB);
+
+type External = 'xz' | 'zstd' | 'bzip2';
+
+/** The decompressors run as processes (gzip is decompressed in process, with zlib). */
+export const DECOMPRESSORS: Readonly<Record<External, readonly string[]>> = {
+  xz: ['xz', '--decompress', '--stdout', '--threads=0'],
+  zstd: ['zstd', '--decompress', '--stdout', '--quiet'],
+  bzip2: ['bzip2', '--decompress', '--stdout'],
+};
+
+function decompressors(image: ImageT): Command[] {
+  const c = image.compression ?? 'auto';
+  const kinds = (Object.keys(DECOMPRESSORS) as External[]).filter((k) => c === 'auto' || c === k);
+  return kinds.map((k) => ({ argv: DECOMPRESSORS[k], when: { compression: k } }));
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '***';
+      u.password = '';
+    }
+    if (u.search) u.search = '?…';
+    return u.toString();
+  } catch {
+    return '<url>';
+  }
+}
+
+function describeSource(im: ImageT): string {
+  if (im.source.url !== undefined) return redactUrl(im.source.url);
+  if (im.source.file !== undefined) return `file://${im.source.file}`;
+  return `glance:${im.source.glance!.image_id}`;
+}
+
+function spec(im: ImageT): ImageSpec {
+  return { source: im.source, ...(im.checksum !== undefined ? { checksum: im.checksum } : {}), ...(im.compression !== undefined ? { compression: im.compression } : {}), ...(im.format !== undefined ? { format: im.format } : {}) };
+}
+
+/** The processes a device image streams through (the write_image action's pipes). */
+export function devicePipes(im: ImageT, device: string): Command[] {
+  if ((im.format ?? 'raw') === 'qcow2') {
+    return [{ argv: ['qemu-img', 'convert', '-p', '-f', 'qcow2', '-O', 'raw', '-t', 'none', '-W', '{input}', device], fill: ['input'] }];
+  }
+  const dec = decompressors(im);
+  if (!dec.length) return [];
+  return [
+    ...dec,
+    // The decompressed head goes to a scratch file, the rest straight to the device (direct I/O where it takes it).
+    { argv: [TOOLS.dd, 'bs=1M', 'count=1', 'iflag=fullblock', 'of={head}', 'status=none'], fill: ['head'] },
+    { argv: [TOOLS.dd, `of=${device}`, 'bs={block}', 'oflag={oflag}', 'iflag=fullblock', `seek=${IMAGE_HEAD_BYTES}`, 'conv=fsync,notrunc'], fill: ['block', 'oflag'] },
+  ];
+}
+
+/** Images onto disks and devices, then mkfs for every other filesystem that is not kept. */
+export function compileImagesAndFilesystems(s: CompileState): void {
+  (s.plan.images ?? []).forEach((im, i) => {
+    const format = im.format ?? 'raw';
+    if (format === 'tar') return;
+    const device = s.dev(im.target.disk ?? im.target.device!);
+    const fs = im.target.device !== undefined ? s.model.filesystemOn.get(im.target.device) : undefined;
+    const checksum = im.checksum ? parseChecksum(im.checksum) : undefined;
+    const commands: Command[] = [];
+    if (fs) {
+      const uuid = fs.type === 'vfat' ? derivedVolumeId(s.seed, fs.id) : derivedUuid(s.seed, fs.id);
+      s.uuids.set(fs.id, uuid);
+      s.fsFromImage.add(fs.id);
+      commands.push(...filesystemKind(fs.type).afterImage(device, uuid));
+    }
+    // Moving the backup GPT header is for images that brought a GPT: on any other disk sgdisk would make one.
+    if (format !== 'filesystem' && im.target.disk !== undefined) commands.push({ argv: [TOOLS.sgdisk, '--move-second-header', device], when: { table: { device, label: 'gpt' } } });
+    s.push({
+      kind: 'write_image', id: im.id, pointer: s.ptr(['images', i]), device, format, image: spec(im),
+      summary: `stream ${describeSource(im)} (${format}, compression ${im.compression ?? 'auto'}) onto ${device}`,
+      internal: `download → decompress → ${checksum ? `${checksum.algorithm} verify` : 'no checksum'} → ${device}; the first MiB is written only after the checksum matches`,
+      probes: [{ argv: ['blockdev', '--getsize64', device] }],
+      pipes: devicePipes(im, device),
+      commands,
+    });
+  });
+  (s.plan.filesystems ?? []).forEach((fs, i) => {
+    if (s.fsFromImage.has(fs.id) || isKept(s.model, fs.id)) return;
+    const device = s.dev(fs.device);
+    const uuid = fs.uuid ?? (fs.type === 'vfat' ? derivedVolumeId(s.seed, fs.id) : derivedUuid(s.seed, fs.id));
+    s.uuids.set(fs.id, uuid);
+    s.push({
+      kind: 'mkfs', id: fs.id, pointer: s.ptr(['filesystems', i]), device, fsType: fs.type, uuid, ...(fs.label !== undefined ? { label: fs.label } : {}),
+      summary: `${fs.type} on ${device}${fs.label ? ` labelled ${fs.label}` : ''}`,
+      probes: [{ argv: ['blkid', '-p', '-o', 'value', '-s', 'UUID', device] }],
+      commands: [{ argv: filesystemKind(fs.type).mkfs(device, uuid, fs.label, fs.mkfs_options ?? []) }],
+    });
+  });
+}
+
+/** Mount order: "/" first, then by depth; swap (no path) last. */
+export function depth(path: string | undefined): number {
+  if (path === undefined) return 1000;
+  return path === '/' ? 0 : path.split('/').length - 1;
+}
+
+/** The target tree mounted, shallow paths first, then tarballs extracted into it. */
+export function compileMountsAndTrees(s: CompileState): void {
+  const filesystems = s.plan.filesystems ?? [];
+  s.mounted = filesystems
+    .map((fs, i) => ({ fs, i }))
+    // Kept filesystems are not mounted: even a mount changes their bytes.
+    .filter(({ fs }) => fs.mount !== undefined && !isKept(s.model, fs.id))
+    .sort((a, b) => depth(a.fs.mount!.path) - depth(b.fs.mount!.path) || a.fs.mount!.path.localeCompare(b.fs.mount!.path));
+  for (const { fs, i } of s.mounted) {
+    const device = s.dev(fs.device);
+    const mountpoint = fs.mount!.path === '/' ? s.targetRoot : posix.join(s.targetRoot, fs.mount!.path);
+    const commands: Command[] = [{ argv: [TOOLS.mkdir, '-p', mountpoint] }, { argv: [TOOLS.mount, '-t', fs.type, device, mountpoint] }];
+    const grow = filesystemKind(fs.type).growMounted;
+    if (s.fsFromImage.has(fs.id) && grow) commands.push({ argv: grow(mountpoint) });
+    s.push({ kind: 'mount', id: fs.id, pointer: s.ptr(['filesystems', i, 'mount']), device, mountpoint, fsType: fs.type, summary: `mount ${device} at ${mountpoint}`, commands });
+  }
+  (s.plan.images ?? []).forEach((im, i) => {
+    if ((im.format ?? 'raw') !== 'tar') return;
+    const mountpoint = posix.join(s.targetRoot, im.target.path!);
+    s.push({
+      kind: 'extract_image', id: im.id, pointer: s.ptr(['images', i]), mountpoint, image: spec(im),
+      summary: `extract ${describeSource(im)} into ${mountpoint}`,
+      commands: [{ argv: [TOOLS.mkdir, '-p', mountpoint] }],
+      pipes: [...decompressors(im), { argv: ['tar', '--extract', '--file=-', `--directory=${mountpoint}`, '--numeric-owner', '--same-owner', '--preserve-permissions', '--xattrs', '--xattrs-include=*', '--acls'] }],
+      internal: `download → decompress → verify → tar extract keeping owners, modes, xattrs and ACLs into ${mountpoint}`,
+    });
+  });
+}
