@@ -16,6 +16,7 @@ import { devicePipes, silentLogger, type ImageT } from '@anvil/shared';
 import { SystemRunner } from '../agent/src/system/runner';
 import { streamImageToDevice, type PipeLookup } from '../agent/src/image/pipeline';
 import { pipeLookup } from '../agent/src/execute/commands';
+import { systemImageIo } from '../agent/src/execute/image-io';
 import { bundleAgent } from '../test/helpers/vm';
 
 const MiB = 1024 * 1024;
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
       const on: number[] = [];
       const pipe = `curl -s ${url} ${tool ? `| ${tool} -dc ` : ''}| dd of=${dev} bs=4M conv=fsync status=none`;
       // The stream processes the agent may run, as the compiler declares them on the write_image action.
-      const pipes = (im: ImageT): PipeLookup => pipeLookup({ kind: 'write_image', id: im.id, pipes: devicePipes(im, dev) }, 'bios');
+      const pipes = (im: ImageT): PipeLookup => pipeLookup({ kind: 'write_image', id: im.id, pipes: devicePipes(im, dev) }, { firmware: 'bios', ...systemImageIo.machine });
       const image = (checksum: string | undefined): ImageT => ({ id: 'b', source: { url }, format: 'raw', target: { disk: 'd' }, ...(checksum ? { checksum } : {}) });
       const runs: [number[], () => Promise<void>][] = [
         [base, () => Promise.resolve(void spawnSync('bash', ['-o', 'pipefail', '-c', pipe], { stdio: 'inherit' }))],

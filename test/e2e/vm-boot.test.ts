@@ -78,14 +78,16 @@ const uefiPlan = {
     },
   ],
   filesystems: [
-    { id: 'fs-esp', device: 'esp', type: 'vfat', label: 'EFI', mount: { path: '/boot/efi' } },
+    // The ESP at /efi (systemd's place for it; /boot/efi is the unit snapshots' case): grub-install and the
+    // NVRAM entry use the ESP where the plan mounts it.
+    { id: 'fs-esp', device: 'esp', type: 'vfat', label: 'EFI', mount: { path: '/efi' } },
     { id: 'fs-root', device: 'root', type: 'ext4', mount: { path: '/' } },
   ],
   images: [{ id: 'os', source: { file: '/opt/anvil/os.tar.zst' }, format: 'tar', target: { path: '/' } }],
   bootloader: { firmware: 'uefi', targets: ['d0'], kernel_params: ['anvil.marker=uefi'] },
 };
 
-describe('agent in a VM: GRUB for UEFI on an ESP, then OVMF boots the disk', () => {
+describe('agent in a VM: GRUB for UEFI on an ESP mounted at /efi, then OVMF boots the disk', () => {
   const disks = mkdtempSync(join(tmpdir(), 'anvil-vm-uefidisks-'));
   let deploy: VmRun;
   let boot: VmRun | undefined;
@@ -97,8 +99,10 @@ describe('agent in a VM: GRUB for UEFI on an ESP, then OVMF boots the disk', () 
   });
   afterAll(() => rmSync(disks, { recursive: true, force: true }));
 
-  it('deploys with grub-install for x86_64-efi', () => {
+  it('deploys with grub-install for x86_64-efi into the ESP at /efi', () => {
     if (deploy.rc !== 0) throw new Error(`deploy failed (rc ${String(deploy.rc)}):\n${deploy.console.slice(-6000)}`);
+    const events = deploy.out['events-0']!.trim().split('\n').map((l) => JSON.parse(l) as { kind?: string; status?: string; result?: string });
+    expect(events.find((e) => e.kind === 'install_bootloader' && e.status === 'end')).toMatchObject({ result: 'ok' });
   });
 
   it('boots from the ESP’s removable path into the deployed kernel', () => {

@@ -20,7 +20,9 @@ export class LoopDisks {
   }
 
   cleanup(): void {
-    for (const mp of mountsUnder(this.dir)) execFileSync(tool('umount'), ['--lazy', mp], { stdio: 'ignore' });
+    // Also what a failed run left mounted from these devices elsewhere (a target root in another temp dir):
+    // a later test would meet a filesystem of the same derived UUID still mounted.
+    for (const mp of [...mountsUnder(this.dir), ...mountsOf(this.attached)]) execFileSync(tool('umount'), ['--lazy', mp], { stdio: 'ignore' });
     for (const dev of this.attached.reverse()) {
       try {
         execFileSync(tool('losetup'), ['--detach', dev], { stdio: 'ignore' });
@@ -30,6 +32,16 @@ export class LoopDisks {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Mount points whose source is one of the devices or their partitions, deepest first. */
+function mountsOf(devices: readonly string[]): string[] {
+  const lines = execFileSync('cat', ['/proc/self/mounts'], { encoding: 'utf8' }).split('\n');
+  return lines
+    .map((l) => l.split(' '))
+    .filter(([src]) => devices.some((d) => src === d || (src ?? '').startsWith(`${d}p`)))
+    .map(([, mp]) => mp ?? '')
+    .sort((a, b) => b.length - a.length);
 }
 
 export function mountsUnder(dir: string): string[] {

@@ -4,6 +4,7 @@ import {
   convertBareon,
   convertNailgun,
   formatEntry,
+  redactAction,
   renderActions,
   validatePlan,
   type Report,
@@ -82,7 +83,8 @@ export function registerPlanCommands(program: Command, io: Io, setExit: (code: n
         return;
       }
       const compiled = compileValidated(v, { targetRoot: opts.targetRoot, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
-      io.out(opts.json ? toJson(compiled) : renderActions(compiled).trimEnd());
+      // Image credentials and config drive contents stay out of the printed actions.
+      io.out(opts.json ? toJson({ ...compiled, actions: compiled.actions.map(redactAction) }) : renderActions(compiled).trimEnd());
       setExit(0);
     });
 

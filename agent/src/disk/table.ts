@@ -26,11 +26,11 @@ export function partNumber(node: string): number {
 }
 
 /** Waits for partition device nodes to appear (udev, or the kernel's devtmpfs), nudging between looks. */
-export async function waitForNodes(disk: string, nodes: readonly string[], nudge: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
+export async function waitForNodes(disk: string, nodes: readonly string[], nudge: () => Promise<void>, exists: (path: string) => boolean = existsSync, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (nodes.every((n) => existsSync(n))) return;
-    if (Date.now() > deadline) throw new AnvilError('exec.device_missing', `partition devices ${nodes.filter((n) => !existsSync(n)).join(', ')} did not appear after re-reading ${disk}`);
+    if (nodes.every((n) => exists(n))) return;
+    if (Date.now() > deadline) throw new AnvilError('exec.device_missing', `partition devices ${nodes.filter((n) => !exists(n)).join(', ')} did not appear after re-reading ${disk}`);
     await nudge();
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { AnvilError, renderCommand, type Action, type Command, type Condition } from '@anvil/shared';
-import { tableLabel } from '../disk/gpt';
-import { commandFailed, toolExists, type ExecResult } from '../system/runner';
+import { commandFailed, type ExecResult } from '../system/runner';
 import type { ExecContext } from './context';
 
 /** Values only the machine knows, for the `{name}` placeholders a command lists in `fill`. */
@@ -12,7 +11,10 @@ export type Fill = Readonly<Record<string, string | number>>;
 export interface ConditionEnv {
   readonly firmware: 'bios' | 'uefi';
   readonly compression?: string;
-  readonly tableOf?: (device: string) => Promise<'gpt' | 'msdos' | undefined>;
+  readonly exists: (path: string) => boolean;
+  readonly mounted: (path: string) => boolean;
+  readonly hasTool: (name: string) => boolean;
+  readonly tableOf: (device: string) => Promise<'gpt' | 'msdos' | undefined>;
 }
 
 export function isMounted(mountpoint: string): boolean {
@@ -29,12 +31,12 @@ export async function conditionHolds(w: Condition | undefined, env: ConditionEnv
   if (!w) return true;
   if (w.firmware && w.firmware !== env.firmware) return false;
   if (w.compression && w.compression !== env.compression) return false;
-  if ((w.tools ?? []).some((t) => !toolExists(t))) return false;
-  if ((w.exists ?? []).some((p) => !existsSync(p))) return false;
-  if ((w.missing ?? []).some((p) => existsSync(p))) return false;
-  if (w.unmounted !== undefined && isMounted(w.unmounted)) return false;
+  if ((w.tools ?? []).some((t) => !env.hasTool(t))) return false;
+  if ((w.exists ?? []).some((p) => !env.exists(p))) return false;
+  if ((w.missing ?? []).some((p) => env.exists(p))) return false;
+  if (w.unmounted !== undefined && env.mounted(w.unmounted)) return false;
   if (w.table) {
-    const label = await (env.tableOf ?? tableLabel)(w.table.device).catch(() => undefined);
+    const label = await env.tableOf(w.table.device).catch(() => undefined);
     if (label !== w.table.label) return false;
   }
   return true;
@@ -85,7 +87,7 @@ export interface RunCommandsOptions {
 
 /** Runs an action's commands as compiled, skipping those whose conditions do not hold on this machine. */
 export async function runCommands(action: Action, ctx: ExecContext, o: RunCommandsOptions = {}): Promise<void> {
-  const env: ConditionEnv = { firmware: ctx.firmware, ...o.env };
+  const env: ConditionEnv = { firmware: ctx.firmware, ...ctx.io.machine, ...o.env };
   for (const c of action.commands) {
     if ((c.group ?? undefined) !== o.group) continue;
     if (!(await conditionHolds(c.when, env))) {
@@ -97,6 +99,11 @@ export async function runCommands(action: Action, ctx: ExecContext, o: RunComman
   }
 }
 
+/** Whether every placeholder the command lists has a value (a probe the handler is not asking for may have others). */
+function fillable(c: Command, values: Fill): boolean {
+  return (c.fill ?? []).every((n) => values[n] !== undefined);
+}
+
 function startsWith(argv: readonly string[], prefix: readonly string[]): boolean {
   return prefix.every((p, i) => argv[i] === p);
 }
@@ -106,21 +113,23 @@ function startsWith(argv: readonly string[], prefix: readonly string[]): boolean
  * for a probe its action does not declare is a bug in Anvil: the action would not be the whole truth.
  */
 export async function probe(action: Action, ctx: ExecContext, prefix: readonly string[], values: Fill = {}): Promise<ExecResult> {
-  const declared = (action.probes ?? []).map((p) => fillCommand(p, values)).find((p) => startsWith(p.argv, prefix));
+  const declared = (action.probes ?? []).filter((p) => fillable(p, values)).map((p) => fillCommand(p, values)).find((p) => startsWith(p.argv, prefix));
   if (!declared) throw new AnvilError('exec.undeclared_command', `${action.kind} ${action.id} has no probe "${prefix.join(' ')}"`);
   return ctx.runner.run(declared.argv, { allowFail: true });
 }
 
 /** The stream-process lookup the image pipeline takes, answering from the action's declared pipes. */
-export function pipeLookup(action: Pick<Action, 'kind' | 'id' | 'pipes'>, firmware: 'bios' | 'uefi'): (prefix: readonly string[], values?: Fill, compression?: string) => Promise<string[]> {
-  return (prefix, values, compression) => pipeArgv(action, prefix, { firmware, ...(compression !== undefined ? { compression } : {}) }, values);
+export function pipeLookup(action: Pick<Action, 'kind' | 'id' | 'pipes'>, env: Omit<ConditionEnv, 'compression'>): (prefix: readonly string[], values?: Fill, compression?: string) => Promise<string[]> {
+  return (prefix, values, compression) => pipeArgv(action, prefix, { ...env, ...(compression !== undefined ? { compression } : {}) }, values);
 }
 
 /** The argv of a declared pipe whose conditions hold (first match of `prefix`), filled. */
 export async function pipeArgv(action: Pick<Action, 'kind' | 'id' | 'pipes'>, prefix: readonly string[], env: ConditionEnv, values: Fill = {}): Promise<string[]> {
   for (const p of action.pipes ?? []) {
-    if (!startsWith(p.argv, prefix) || !(await conditionHolds(p.when, env))) continue;
-    return [...fillCommand(p, values).argv];
+    if (!fillable(p, values)) continue;
+    const f = fillCommand(p, values);
+    if (!startsWith(f.argv, prefix) || !(await conditionHolds(p.when, env))) continue;
+    return [...f.argv];
   }
   throw new AnvilError('exec.undeclared_command', `${action.kind} ${action.id} has no stream process "${prefix.join(' ')}" for this machine`);
 }

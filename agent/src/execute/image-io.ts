@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { ImageSpec } from '@anvil/shared';
 import { writeConfigTree } from '../configdrive/build';
 import { fetchConfigdrive } from '../configdrive/fetch';
 import { writeImageToPartition } from '../configdrive/write';
+import { tableLabel } from '../disk/gpt';
+import { toolExists } from '../system/runner';
+import { isMounted, type ConditionEnv } from './commands';
 import { extractTar, streamImageToDevice, writeQcow2, type ImageDeps } from '../image/pipeline';
 
 /**
@@ -18,6 +22,8 @@ export interface ImageIo {
   writePartition(image: Buffer, device: string, partitionBytes: number): Promise<void>;
   readHead(device: string, bytes: number): Promise<Buffer>;
   readFile(path: string): Promise<Buffer>;
+  /** What conditions ask of the machine. */
+  readonly machine: Pick<ConditionEnv, 'exists' | 'mounted' | 'hasTool' | 'tableOf'>;
 }
 
 export const systemImageIo: ImageIo = {
@@ -45,4 +51,5 @@ export const systemImageIo: ImageIo = {
     const { readFile } = await import('node:fs/promises');
     return readFile(path);
   },
+  machine: { exists: existsSync, mounted: isMounted, hasTool: toolExists, tableOf: tableLabel },
 };

@@ -1,5 +1,6 @@
 import type { ConfigDriveT } from '../plan/v1/configdrive';
 import type { ImageT } from '../plan/v1/image';
+import { redactUrl } from './phases/images';
 
 /**
  * What decides on the machine whether a command runs; every field given must hold. The compiler cannot know
@@ -200,6 +201,7 @@ export function redactAction(a: Action): Action {
     const s = a.image.source;
     const source = {
       ...s,
+      ...(s.url !== undefined ? { url: redactUrl(s.url) } : {}),
       ...(s.headers ? { headers: Object.fromEntries(Object.keys(s.headers).map((k) => [k, '***'])) } : {}),
       ...(s.glance ? { glance: { image_id: s.glance.image_id, ...(s.glance.endpoint ? { endpoint: s.glance.endpoint } : {}), ...(s.glance.token || s.glance.application_credential ? { credential: '***' } : {}) } } : {}),
     };

@@ -4,7 +4,6 @@ import { assertClear } from '../../teardown/run';
 import { readBlockTree } from '../../teardown/tree';
 import { probe, runCommands } from '../commands';
 import type { ExecContext, HandlerResult } from '../context';
-import { toolExists } from '../../system/runner';
 
 type Of<K extends Action['kind']> = Extract<Action, { kind: K }>;
 
@@ -19,9 +18,9 @@ export async function teardown(a: Of<'teardown'>, ctx: ExecContext): Promise<Han
 /** Waits for partition nodes, nudging udev (or the kernel, without udev) with the action's probes. */
 export function nodeWaiter(a: Action, ctx: ExecContext, disk: string): (nodes: readonly string[]) => Promise<void> {
   const nudge = async (): Promise<void> => {
-    await probe(a, ctx, toolExists('udevadm') ? ['udevadm', 'settle'] : ['partx', '--update', disk]);
+    await probe(a, ctx, ctx.io.machine.hasTool('udevadm') ? ['udevadm', 'settle'] : ['partx', '--update', disk]);
   };
-  return (nodes) => waitForNodes(disk, nodes, nudge);
+  return (nodes) => waitForNodes(disk, nodes, nudge, ctx.io.machine.exists);
 }
 
 export async function createPartition(a: Of<'create_partition'>, ctx: ExecContext): Promise<HandlerResult> {

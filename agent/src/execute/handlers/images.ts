@@ -16,7 +16,7 @@ function deps(a: Of<'write_image'> | Of<'extract_image'>, ctx: ExecContext): Ima
     log: ctx.log,
     runner: ctx.runner,
     onProgress: progress(ctx, a.seq, a.id),
-    pipe: pipeLookup(a, ctx.firmware),
+    pipe: pipeLookup(a, { firmware: ctx.firmware, ...ctx.io.machine }),
   };
 }
 
