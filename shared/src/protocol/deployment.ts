@@ -22,9 +22,9 @@ export const Deployment = z
     rate_bps: z.number().int().nullable(),
     eta_seconds: z.number().int().nullable(),
     error: z.string().nullable(),
-    started_at: z.string().describe('ISO 8601.'),
-    updated_at: z.string().describe('ISO 8601.'),
-    closed_at: z.string().nullable().describe('When Ironic showed the deploy over and the capability was rotated.'),
+    started_at: z.string().meta({ format: 'date-time' }),
+    updated_at: z.string().meta({ format: 'date-time' }),
+    closed_at: z.string().nullable().meta({ format: 'date-time', description: 'When Ironic showed the deploy over and the capability was rotated.' }),
   })
   .describe('One deploy of a node.')
   .register(protocolSchemas, { id: 'Deployment' });
