@@ -108,7 +108,7 @@ async function main(): Promise<void> {
             method: 'POST',
             dispatcher,
             headers: { 'content-type': 'application/json', 'x-anvil-capability': secret },
-            body: JSON.stringify({ events: [{ type: 'progress', seq, id: 'os', bytes: seq * 64 * 1024 * 1024, total: 1 << 30, rateBps: 64 * 1024 * 1024 }] }),
+            body: JSON.stringify({ events: [{ type: 'progress', seq, id: 'os', bytes: seq * 64 * 1024 * 1024, total: 1 << 30, rate_bps: 64 * 1024 * 1024 }] }),
             headersTimeout: 10_000,
             bodyTimeout: 10_000,
           });

@@ -5,6 +5,7 @@
  *   docs/reference/validation-codes.md   every validation code, from the catalogue
  *   docs/plan-format.md                  the blocks between <!-- BEGIN generated:… --> and <!-- END generated:… -->
  *   driver-service/src/api/openapi.generated.ts   handler types from docs/openapi/driver-service.yaml (openapi-typescript)
+ *   docs/openapi/driver-service.yaml     its protocol components, and docs/reference/agent-contract.json (scripts/docs/protocol.ts)
  * With --check it writes nothing and fails when a file is stale (CI runs it).
  */
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CODES, PlanV1, compilePlan, convertBareon, convertNailgun, renderActions, validatePlan } from '@anvil/shared';
 import { renderPlanTree } from '../agent/src/cli/plan-tree';
+import { agentContract, fillProtocolComponents } from './docs/protocol';
 
 const ROOT = join(__dirname, '..');
 const check = process.argv.includes('--check');
@@ -170,8 +172,14 @@ const outputs: Array<[string, string]> = [
   ['docs/reference/plan-reference.md', planReference(planJsonSchema())],
   ['docs/reference/validation-codes.md', codesReference()],
 ];
-// The driver-service's handler types, generated from its OpenAPI document (the source of truth).
-const openapiTs = execFileSync(process.execPath, [join(ROOT, 'node_modules/openapi-typescript/bin/cli.js'), join(ROOT, 'docs/openapi/driver-service.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+// The protocol's messages (shared/src/protocol): their OpenAPI components and the conductor plugin's contract.
+const openapiPath = join(ROOT, 'docs/openapi/driver-service.yaml');
+const openapiYaml = fillProtocolComponents(readFileSync(openapiPath, 'utf8'));
+outputs.push(['docs/openapi/driver-service.yaml', openapiYaml]);
+outputs.push(['docs/reference/agent-contract.json', agentContract()]);
+// The driver-service's handler types, generated from its OpenAPI document (the source of truth), as it is
+// to be written (its protocol components regenerated), so --check compares against the fresh document.
+const openapiTs = execFileSync(process.execPath, [join(ROOT, 'node_modules/openapi-typescript/bin/cli.js')], { input: openapiYaml, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
 outputs.push(['driver-service/src/api/openapi.generated.ts', openapiTs]);
 const formatPath = join(ROOT, 'docs/plan-format.md');
 if (existsSync(formatPath)) outputs.push(['docs/plan-format.md', fillGenerated(readFileSync(formatPath, 'utf8'))]);

@@ -11,3 +11,5 @@ export * from './layout/capacity';
 export * from './validate';
 export * from './compile';
 export * from './convert';
+export * from './protocol';
+export * from './http';

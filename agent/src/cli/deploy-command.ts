@@ -1,10 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AnvilError } from '@anvil/shared';
+import { AnvilError, parseChecksum } from '@anvil/shared';
+import { Deployment } from '@anvil/shared/protocol';
 import type * as OpenStack from '@anvil/shared/openstack';
 import type { IronicNodeT, JsonPatchOp } from '@anvil/shared/openstack';
 import type { Io } from './plan-commands';
+import { serviceRequest } from './service-client';
 
 interface DeployFlags {
   ironicUrl: string;
@@ -36,22 +38,14 @@ export async function configdriveFromFile(path: string): Promise<unknown> {
   throw new AnvilError('cli.bad_configdrive', `${path} is neither JSON, an ISO 9660 image, nor gzip+base64 text`);
 }
 
-function checksumFields(c: string): Record<string, string> {
-  const m = /^(sha256|sha512|md5):([0-9a-fA-F]+)$/.exec(c);
-  if (!m) throw new AnvilError('cli.bad_checksum', `--checksum takes sha256:<hex>, sha512:<hex> or md5:<hex>, not ${c}`);
-  return { image_os_hash_algo: m[1]!, image_os_hash_value: m[2]!.toLowerCase() };
+function checksumFields(text: string): Record<string, string> {
+  const c = parseChecksum(text);
+  if (!c) throw new AnvilError('cli.bad_checksum', `--checksum takes sha256:<hex>, sha512:<hex> or md5:<hex> (of the right length), not ${text}`);
+  return { image_os_hash_algo: c.algorithm, image_os_hash_value: c.value };
 }
 
-interface DeploymentView {
-  state: string;
-  stage: string | null;
-  step: number | null;
-  steps: number | null;
-  bytes: number | null;
-  bytes_total: number | null;
-  rate_bps: number | null;
-  eta_seconds: number | null;
-}
+/** The deployment record as the service sends it (shared/src/protocol/deployment.ts). */
+type DeploymentView = Deployment;
 
 function progressLine(node: IronicNodeT, d: DeploymentView | undefined): string {
   const parts = [`${node.provision_state}${node.target_provision_state ? ` → ${node.target_provision_state}` : ''}`];
@@ -103,8 +97,11 @@ export function registerDeployCommand(program: Command, io: Io, setExit: (code: 
       const show = async (n: IronicNodeT): Promise<void> => {
         let d: DeploymentView | undefined;
         if (f.service) {
-          const res = await fetch(`${f.service.replace(/\/+$/, '')}/v1/deployments/${n.uuid}`).catch(() => undefined);
-          if (res?.ok) d = (await res.json()) as DeploymentView;
+          // No retries: the loop asks again every second.
+          const res = await serviceRequest(f.service, 'GET', `/v1/deployments/${encodeURIComponent(n.uuid)}`, undefined, 0).catch(() => undefined);
+          // A service that answers something else shows no progress; the deploy is followed through Ironic anyway.
+          const parsed = res?.status === 200 ? Deployment.safeParse(res.data) : undefined;
+          if (parsed?.success) d = parsed.data;
         }
         const line = progressLine(n, d);
         if (line !== last) io.err(line);

@@ -1,24 +1,18 @@
 import type { Command } from 'commander';
 import { AnvilError } from '@anvil/shared';
 import { readData } from './io';
+import { serviceRequest } from './service-client';
 import type { Io } from './plan-commands';
 
 /** A call to the driver-service; its `{code, message}` errors become AnvilErrors. */
 async function call(service: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(`${service.replace(/\/+$/, '')}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  } catch (err) {
-    throw new AnvilError('cli.service_unreachable', `the driver-service at ${service} did not answer: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const text = await res.text();
-  const data: unknown = text ? JSON.parse(text) : undefined;
-  if (!res.ok) {
-    const e = (data ?? {}) as { code?: string; message?: string; entries?: { severity: string; pointer: string; code: string; message: string }[] };
+  const res = await serviceRequest(service, method, path, body);
+  if (res.status >= 300) {
+    const e = (res.data ?? {}) as { code?: string; message?: string; entries?: { severity: string; pointer: string; code: string; message: string }[] };
     const lines = e.entries?.map((x) => `  ${x.severity} ${x.pointer || '/'} ${x.code}: ${x.message}`) ?? [];
     throw new AnvilError(e.code ?? `cli.http_${res.status}`, [e.message ?? `HTTP ${res.status}`, ...lines].join('\n'));
   }
-  return data;
+  return res.data;
 }
 
 /** `anvil node adopt` and `anvil layout put|list|delete`: the driver-service's operator API from the shell. */

@@ -62,7 +62,7 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
     const t0 = Date.now();
     const base = { seq: action.seq, total, kind: action.kind, id: action.id };
     if (state.isDone(action.seq) && !ALWAYS_RERUN.has(action.kind)) {
-      reporter.emit({ type: 'stage', ...base, status: 'end', result: 'skipped', durationMs: 0 });
+      reporter.emit({ type: 'stage', ...base, status: 'end', result: 'skipped', duration_ms: 0 });
       continue;
     }
     reporter.emit({ type: 'stage', ...base, status: 'start' });
@@ -74,13 +74,13 @@ export async function executePlan(options: ExecuteOptions): Promise<void> {
     } catch (err) {
       const e = err instanceof AnvilError ? err : new AnvilError('exec.failed', err instanceof Error ? err.message : String(err), {}, 500, err);
       const error = { code: e.code, message: `${action.kind} ${action.id} (step ${action.seq} of ${total}): ${e.message}` };
-      reporter.emit({ type: 'stage', ...base, status: 'end', result: 'failed', durationMs: Date.now() - t0, error });
-      reporter.emit({ type: 'done', result: 'failed', durationMs: Date.now() - started, error });
+      reporter.emit({ type: 'stage', ...base, status: 'end', result: 'failed', duration_ms: Date.now() - t0, error });
+      reporter.emit({ type: 'done', result: 'failed', duration_ms: Date.now() - started, error });
       log.error({ seq: action.seq, kind: action.kind, code: e.code, details: e.details }, error.message);
       throw new AnvilError(e.code, error.message, { ...e.details, seq: action.seq, kind: action.kind, id: action.id, pointer: action.pointer }, e.status, e);
     }
     state.markDone(action.seq);
-    reporter.emit({ type: 'stage', ...base, status: 'end', result, durationMs: Date.now() - t0 });
+    reporter.emit({ type: 'stage', ...base, status: 'end', result, duration_ms: Date.now() - t0 });
   }
-  reporter.emit({ type: 'done', result: 'ok', durationMs: Date.now() - started });
+  reporter.emit({ type: 'done', result: 'ok', duration_ms: Date.now() - started });
 }

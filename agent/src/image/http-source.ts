@@ -1,5 +1,7 @@
 import { EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
 import { AnvilError, type Logger } from '@anvil/shared';
+import { isRetryable, retryDelayMs } from '@anvil/shared/http';
+import { redactUrl } from '@anvil/shared/protocol';
 
 export interface HttpSourceOptions {
   readonly headers?: Readonly<Record<string, string>>;
@@ -22,17 +24,11 @@ function dispatcher(): Dispatcher {
 
 class Retryable extends Error {}
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    u.search = u.search ? '?…' : '';
-    return u.toString();
-  } catch {
-    return '<url>';
-  }
-}
+/**
+ * A download is a GET: every status the shared policy (shared/src/http/retry.ts) retries for a read, and
+ * 500 too, which object stores answer for a transient fault they ask clients to retry (S3's InternalError).
+ */
+const retryableStatus = (status: number): boolean => isRetryable({ kind: 'status', status }, { method: 'GET', retryStatuses: [500] });
 
 /**
  * The bytes of an http(s) URL, resuming with `Range: bytes=N-` after a dropped connection, a timeout or
@@ -48,13 +44,14 @@ export async function* httpBytes(url: string, options: HttpSourceOptions = {}): 
       const headers: Record<string, string> = { ...options.headers, 'user-agent': 'anvil-agent' };
       if (offset > 0) headers.range = `bytes=${offset}-`;
       const res = await request(url, { headers, dispatcher: dispatcher(), headersTimeout: timeout, bodyTimeout: timeout });
-      if (res.statusCode >= 500 || res.statusCode === 429) {
+      if (retryableStatus(res.statusCode)) {
         await res.body.dump();
         throw new Retryable(`HTTP ${res.statusCode}`);
       }
       if (res.statusCode >= 400) {
+        // Not worth asking again (a 404, a 403, a 501 …).
         await res.body.dump();
-        throw new AnvilError('image.http_error', `GET ${redact(url)} answered HTTP ${res.statusCode}`, { status: res.statusCode }, 502);
+        throw new AnvilError('image.http_error', `GET ${redactUrl(url)} answered HTTP ${res.statusCode}`, { status: res.statusCode }, 502);
       }
       let skip = 0;
       if (offset > 0) {
@@ -65,7 +62,7 @@ export async function* httpBytes(url: string, options: HttpSourceOptions = {}): 
           skip = offset; // the server ignores Range: read past what we have
         } else {
           await res.body.dump();
-          throw new AnvilError('image.resume_refused', `GET ${redact(url)} did not resume at byte ${offset} (HTTP ${res.statusCode})`);
+          throw new AnvilError('image.resume_refused', `GET ${redactUrl(url)} did not resume at byte ${offset} (HTTP ${res.statusCode})`);
         }
       } else {
         const len = res.headers['content-length'];
@@ -86,7 +83,7 @@ export async function* httpBytes(url: string, options: HttpSourceOptions = {}): 
         }
         offset += c.length;
         if (total !== undefined && offset > total) {
-          throw new AnvilError('image.length_mismatch', `GET ${redact(url)} sent more than its Content-Length of ${total} bytes`);
+          throw new AnvilError('image.length_mismatch', `GET ${redactUrl(url)} sent more than its Content-Length of ${total} bytes`);
         }
         yield c;
       }
@@ -97,10 +94,11 @@ export async function* httpBytes(url: string, options: HttpSourceOptions = {}): 
       const why = err instanceof Error ? err.message : String(err);
       if (attempt >= retries) {
         const code = total !== undefined && offset < total ? 'image.short_read' : 'image.download_failed';
-        throw new AnvilError(code, `GET ${redact(url)} failed after ${attempt + 1} attempts at byte ${offset}${total !== undefined ? ` of ${total}` : ''}: ${why}`, { offset, total }, 502);
+        throw new AnvilError(code, `GET ${redactUrl(url)} failed after ${attempt + 1} attempts at byte ${offset}${total !== undefined ? ` of ${total}` : ''}: ${why}`, { offset, total }, 502);
       }
-      options.log?.warn({ url: redact(url), offset, attempt: attempt + 1, why }, 'download interrupted; resuming');
-      await new Promise((r) => setTimeout(r, Math.min(10_000, (options.retryDelayMs ?? 500) * 2 ** attempt)));
+      const delay = retryDelayMs(attempt + 1, { retries, baseDelayMs: options.retryDelayMs ?? 500, maxDelayMs: 10_000 });
+      options.log?.warn({ url: redactUrl(url), offset, attempt: attempt + 1, retry_in_ms: delay, why }, 'download interrupted; resuming');
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 }

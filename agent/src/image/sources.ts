@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { AnvilError, type ImageT, type Logger } from '@anvil/shared';
 import type * as OpenStack from '@anvil/shared/openstack';
+import { redactUrl } from '@anvil/shared/protocol';
 import { httpBytes } from './http-source';
 
 export interface OpenedSource {
@@ -60,7 +61,7 @@ export async function openSource(source: ImageT['source'], log: Logger): Promise
     throw new AnvilError('image.source_invalid', 'an image source needs url, file or glance');
   }
   const opened: OpenedSource = {
-    describe: url.replace(/\?.*$/, ''),
+    describe: redactUrl(url),
     direct: { url, headers },
     bytes: httpBytes(url, { headers, log, onTotal: (n) => (opened.total = n), ...httpTuning() }),
   };

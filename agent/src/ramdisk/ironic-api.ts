@@ -1,6 +1,10 @@
 import { request } from 'undici';
 import { z } from 'zod';
 import { AnvilError, type Logger } from '@anvil/shared';
+import { retryDelayMs, type RetryPolicy } from '@anvil/shared/http';
+
+/** Lookup waits for the node to be deployed or cleaned: bounded by a deadline, not a count; the delay grows to 30 s. */
+const LOOKUP_BACKOFF: RetryPolicy = { retries: Infinity, baseDelayMs: 1000, maxDelayMs: 30_000 };
 
 /** Lookup creates and returns the agent token only from this microversion on. */
 const TOKEN_VERSION = [1, 62] as const;
@@ -68,8 +72,8 @@ export class IronicRamdiskApi {
    */
   async lookup(addresses: readonly string[], nodeUuid: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<LookupResponseT> {
     const deadline = Date.now() + timeoutMs;
-    let delay = 1000;
     for (let attempt = 1; ; attempt++) {
+      const delay = retryDelayMs(attempt, LOOKUP_BACKOFF);
       let why: string;
       try {
         const max = await this.serverVersion();
@@ -97,7 +101,6 @@ export class IronicRamdiskApi {
       }
       this.log.info({ attempt, why, retry_in_ms: delay }, 'lookup: node not available yet');
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(30_000, Math.round(delay * 1.6 + Math.random() * 500));
     }
   }
 

@@ -1,4 +1,6 @@
 import { AnvilError, type InventoryT, type Logger } from '@anvil/shared';
+import { isRetryable, withRetry } from '@anvil/shared/http';
+import { fillPlan, hasConfigdrivePlaceholder, MASKED, METADATA_URL_KEY, redactUrl } from '@anvil/shared/protocol';
 import { z } from 'zod';
 import { request } from 'undici';
 import { planFromInstanceInfo } from './instance-plan';
@@ -25,59 +27,56 @@ export const StepArgs = z.looseObject({
   plan: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
 });
 
-const MASKED = /^\*{3,}$/;
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname.replace(/\/[^/]{16,}$/, '/…')}`;
-  } catch {
-    return '<url>';
-  }
-}
+/** A plan fetch that may be asked again (a 5xx, a dropped connection); refusals are AnvilErrors and are not. */
+class Transient extends Error {}
 
 /** GETs a plan; a refusal carries the server's own code and message (the driver-service answers `{code, message}`). */
 async function fetchText(url: string, log: Logger, what: string): Promise<string> {
   const shown = redactUrl(url);
-  let lastWhy = '';
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    try {
-      const res = await request(url, { headers: { accept: 'application/json' }, headersTimeout: 30_000, bodyTimeout: 60_000 });
-      const body = await res.body.text();
-      if (res.statusCode === 200) return body;
-      let why = `HTTP ${res.statusCode}`;
-      try {
-        const e = JSON.parse(body) as { code?: unknown; message?: unknown };
-        if (typeof e.message === 'string') why += `: ${e.message}${typeof e.code === 'string' ? ` (${e.code})` : ''}`;
-      } catch {
-        // not JSON
-      }
-      if (res.statusCode < 500) throw new AnvilError('plan.fetch_refused', `${what} (${shown}) refused the plan: ${why}`, { status: res.statusCode }, 502);
-      lastWhy = why;
-    } catch (err) {
-      if (err instanceof AnvilError) throw err;
-      lastWhy = err instanceof Error ? err.message : String(err);
-    }
-    log.warn({ url: shown, attempt, why: lastWhy }, 'plan fetch failed; retrying');
-    await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+  try {
+    return await withRetry(
+      async () => {
+        let res;
+        try {
+          res = await request(url, { headers: { accept: 'application/json' }, headersTimeout: 30_000, bodyTimeout: 60_000 });
+        } catch (err) {
+          throw new Transient(err instanceof Error ? err.message : String(err));
+        }
+        const body = await res.body.text();
+        if (res.statusCode === 200) return body;
+        let why = `HTTP ${res.statusCode}`;
+        try {
+          const e = JSON.parse(body) as { code?: unknown; message?: unknown };
+          if (typeof e.message === 'string') why += `: ${e.message}${typeof e.code === 'string' ? ` (${e.code})` : ''}`;
+        } catch {
+          // not JSON
+        }
+        // Any 5xx of a GET: the service (or Ironic behind it) may answer the next one.
+        if (res.statusCode >= 500 || isRetryable({ kind: 'status', status: res.statusCode }, { method: 'GET' })) throw new Transient(why);
+        throw new AnvilError('plan.fetch_refused', `${what} (${shown}) refused the plan: ${why}`, { status: res.statusCode }, 502);
+      },
+      {
+        policy: { retries: 4, baseDelayMs: 1000, maxDelayMs: 16_000 },
+        retryable: (err) => err instanceof Transient,
+        onRetry: (err, attempt) => log.warn({ url: shown, attempt, why: err instanceof Error ? err.message : String(err) }, 'plan fetch failed; retrying'),
+      },
+    );
+  } catch (err) {
+    if (err instanceof AnvilError) throw err;
+    throw new AnvilError('plan.fetch_failed', `cannot fetch the plan from ${what} (${shown}): ${err instanceof Error ? err.message : String(err)}`, {}, 502);
   }
-  throw new AnvilError('plan.fetch_failed', `cannot fetch the plan from ${what} (${shown}): ${lastWhy}`, {}, 502);
 }
 
 /**
  * `{{configdrive}}` left in a plan by the driver-service (Ironic's API masks instance_info.configdrive):
- * filled from the node the conductor sent, or the config drive is left out when there is none.
+ * filled from the node the conductor sent, or the config drive is left out when there is none. The
+ * protocol's fillPlan, the same the service fills with.
  */
 export function fillConfigdrive(text: string, node: ConductorNodeT): string {
-  if (!text.includes('"{{configdrive}}"')) return text;
-  const plan = JSON.parse(text) as Record<string, unknown>;
+  if (!hasConfigdrivePlaceholder(text)) return text;
   const cd = node.instance_info.configdrive;
   const given = cd !== undefined && cd !== null && cd !== '';
-  if (plan.configdrive && typeof plan.configdrive === 'object') {
-    if (given) (plan.configdrive as Record<string, unknown>).source = cd;
-    else delete plan.configdrive;
-  }
-  return JSON.stringify(plan);
+  return JSON.stringify(fillPlan(JSON.parse(text) as Record<string, unknown>, given ? { configdrive: cd } : {}));
 }
 
 function inline(value: unknown, what: string): string {
@@ -98,7 +97,7 @@ export async function resolvePlan(args: Record<string, unknown>, node: Conductor
   if (!a.success) throw new AnvilError('plan.bad_step_args', `deploy step argument ${a.error.issues[0]?.path.join('.') ?? ''}: ${a.error.issues[0]?.message ?? ''}`);
   if (a.data.plan !== undefined) return { text: inline(a.data.plan, 'the step argument plan'), origin: 'step-args', name: 'deploy step argument plan' };
   if (a.data.plan_url) return { text: await fetchText(a.data.plan_url, log, 'the step argument plan_url'), origin: 'step-args', name: redactUrl(a.data.plan_url) };
-  const meta = node.driver_info.anvil_metadata_url;
+  const meta = node.driver_info[METADATA_URL_KEY];
   if (typeof meta === 'string' && meta) {
     if (MASKED.test(meta)) throw new AnvilError('plan.masked', 'driver_info.anvil_metadata_url reached the agent masked by Ironic; re-adopt the node so the URL carries its secret in the path');
     return { text: fillConfigdrive(await fetchText(meta, log, 'driver_info.anvil_metadata_url'), node), origin: 'driver_info.anvil_metadata_url', name: redactUrl(meta) };

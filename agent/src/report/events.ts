@@ -1,9 +1,7 @@
-/** What the agent reports while it works: stages (one per action) and byte progress of image writes. */
-export type ProgressEvent =
-  | { type: 'stage'; seq: number; total: number; kind: string; id: string; status: 'start' }
-  | { type: 'stage'; seq: number; total: number; kind: string; id: string; status: 'end'; result: 'ok' | 'skipped' | 'failed'; durationMs: number; error?: { code: string; message: string } }
-  | { type: 'progress'; seq: number; id: string; bytes: number; total?: number; rateBps: number; etaSeconds?: number }
-  | { type: 'done'; result: 'ok' | 'failed'; durationMs: number; error?: { code: string; message: string } };
+import type { ProgressEvent } from '@anvil/shared/protocol';
+
+/** What the agent reports while it works: stages (one per action) and byte progress of image writes (the wire schema lives in shared/src/protocol/progress.ts). */
+export type { ProgressEvent };
 
 export interface Reporter {
   emit(event: ProgressEvent): void;
@@ -22,7 +20,7 @@ export class RateMeter {
   private lastTime = Date.now();
   private rate = 0;
 
-  update(bytes: number, total?: number): { rateBps: number; etaSeconds?: number } {
+  update(bytes: number, total?: number): { rate_bps: number; eta_seconds?: number } {
     const now = Date.now();
     const dt = (now - this.lastTime) / 1000;
     if (dt > 0.05) {
@@ -32,6 +30,6 @@ export class RateMeter {
       this.lastTime = now;
     }
     const eta = total !== undefined && this.rate > 0 ? Math.max(0, (total - bytes) / this.rate) : undefined;
-    return { rateBps: Math.round(this.rate), ...(eta !== undefined ? { etaSeconds: Math.round(eta) } : {}) };
+    return { rate_bps: Math.round(this.rate), ...(eta !== undefined ? { eta_seconds: Math.round(eta) } : {}) };
   }
 }

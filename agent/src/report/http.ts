@@ -1,21 +1,10 @@
 import { request } from 'undici';
 import type { Logger } from '@anvil/shared';
+import { CAPABILITY_HEADER, type ProgressReport } from '@anvil/shared/protocol';
 import type { ProgressEvent, Reporter } from './events';
 
-/**
- * Where a driver-service capability URL (`…/v1/metadata/{node}/{secret}`) takes progress reports: the
- * service's vendor-passthru-shaped endpoint, authorised by the same secret.
- */
-export function reportTarget(metadataUrl: string): { url: string; capability: string } | undefined {
-  try {
-    const u = new URL(metadataUrl);
-    const m = /^(.*)\/v1\/metadata\/([^/]+)\/([^/]+)\/?$/.exec(u.pathname);
-    if (!m) return undefined;
-    return { url: `${u.origin}${m[1]}/v1/nodes/${m[2]}/vendor_passthru/progress`, capability: decodeURIComponent(m[3]!) };
-  } catch {
-    return undefined;
-  }
-}
+/** Where a capability URL takes progress reports (built by shared/src/protocol/capability.ts). */
+export { reportTarget } from '@anvil/shared/protocol';
 
 /**
  * Sends progress events to the driver-service in batches: stage and final events at once, byte progress
@@ -70,8 +59,8 @@ export class HttpReporter implements Reporter {
     try {
       const res = await request(this.target.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-anvil-capability': this.target.capability },
-        body: JSON.stringify({ events }),
+        headers: { 'content-type': 'application/json', [CAPABILITY_HEADER]: this.target.capability },
+        body: JSON.stringify({ events } satisfies ProgressReport),
         headersTimeout: 5000,
         bodyTimeout: 5000,
       });

@@ -21,15 +21,15 @@ export class TtyReporter implements Reporter {
       this.line(`[${event.seq}/${event.total}] ${event.kind} ${event.id} …`);
     } else if (event.type === 'stage') {
       const mark = event.result === 'ok' ? 'done' : event.result === 'skipped' ? 'skipped (already done)' : `FAILED: ${event.error?.message ?? ''}`;
-      this.line(`[${event.seq}/${event.total}] ${event.kind} ${event.id} ${mark} (${(event.durationMs / 1000).toFixed(1)} s)`, true);
+      this.line(`[${event.seq}/${event.total}] ${event.kind} ${event.id} ${mark} (${(event.duration_ms / 1000).toFixed(1)} s)`, true);
     } else if (event.type === 'progress') {
       const width = 30;
       const frac = event.total ? Math.min(1, event.bytes / event.total) : 0;
       const bar = event.total ? `[${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ${(frac * 100).toFixed(0).padStart(3)}% ` : '';
-      const eta = event.etaSeconds !== undefined ? ` ETA ${event.etaSeconds}s` : '';
-      this.line(`    ${event.id} ${bar}${human(event.bytes)}${event.total ? ` / ${human(event.total)}` : ''} at ${human(event.rateBps)}/s${eta}`);
+      const eta = event.eta_seconds !== undefined ? ` ETA ${event.eta_seconds}s` : '';
+      this.line(`    ${event.id} ${bar}${human(event.bytes)}${event.total ? ` / ${human(event.total)}` : ''} at ${human(event.rate_bps)}/s${eta}`);
     } else {
-      this.line(event.result === 'ok' ? `provisioned in ${(event.durationMs / 1000).toFixed(1)} s` : `provisioning FAILED: ${event.error?.message ?? ''}`, true);
+      this.line(event.result === 'ok' ? `provisioned in ${(event.duration_ms / 1000).toFixed(1)} s` : `provisioning FAILED: ${event.error?.message ?? ''}`, true);
     }
   }
 

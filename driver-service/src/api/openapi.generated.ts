@@ -270,45 +270,86 @@ export interface components {
                 message: string;
             }[];
         };
-        ProgressEvent: {
+        /** @description One progress event of the agent. */
+        ProgressEvent: ({
+            /** @constant */
+            type: "stage";
+            /** @description 1-based number of the action. */
+            seq: number;
+            /** @description How many actions the plan has. */
+            total: number;
+            /** @description The action’s kind, e.g. `write_image`. */
+            kind: string;
+            /** @description The plan id the action works on. */
+            id: string;
+            /** @constant */
+            status: "start";
+        } | {
+            /** @constant */
+            type: "stage";
+            /** @description 1-based number of the action. */
+            seq: number;
+            /** @description How many actions the plan has. */
+            total: number;
+            /** @description The action’s kind, e.g. `write_image`. */
+            kind: string;
+            /** @description The plan id the action works on. */
+            id: string;
+            /** @constant */
+            status: "end";
             /** @enum {string} */
-            type: "stage" | "progress" | "done";
-            seq?: number;
-            total?: number;
-            kind?: string;
-            id?: string;
-            /** @enum {string} */
-            status?: "start" | "end";
-            /** @enum {string} */
-            result?: "ok" | "skipped" | "failed";
-            bytes?: number;
-            rateBps?: number;
-            etaSeconds?: number;
+            result: "ok" | "skipped" | "failed";
+            duration_ms: number;
             error?: {
-                code?: string;
-                message?: string;
+                /** @description Anvil’s stable error code. */
+                code: string;
+                message: string;
             };
-        } & {
-            [key: string]: unknown;
+        }) | {
+            /** @constant */
+            type: "progress";
+            /** @description The action writing the bytes. */
+            seq: number;
+            id: string;
+            /** @description Bytes written so far. */
+            bytes: number;
+            /** @description Bytes to write, when known. */
+            total?: number;
+            /** @description Smoothed rate, bytes per second. */
+            rate_bps: number;
+            eta_seconds?: number;
+        } | {
+            /** @constant */
+            type: "done";
+            /** @enum {string} */
+            result: "ok" | "failed";
+            duration_ms: number;
+            error?: {
+                /** @description Anvil’s stable error code. */
+                code: string;
+                message: string;
+            };
         };
+        /** @description A batch of progress events, oldest first. */
         ProgressReport: {
             events: components["schemas"]["ProgressEvent"][];
         };
+        /** @description One deploy of a node. */
         Deployment: {
             id: string;
             node_uuid: string;
-            layout?: string | null;
+            layout: string | null;
             /** @enum {string} */
             state: "planned" | "running" | "succeeded" | "failed";
             /** @description The action running, e.g. `write_image image`. */
-            stage?: string | null;
-            step?: number | null;
-            steps?: number | null;
-            bytes?: number | null;
-            bytes_total?: number | null;
-            rate_bps?: number | null;
-            eta_seconds?: number | null;
-            error?: string | null;
+            stage: string | null;
+            step: number | null;
+            steps: number | null;
+            bytes: number | null;
+            bytes_total: number | null;
+            rate_bps: number | null;
+            eta_seconds: number | null;
+            error: string | null;
             /** Format: date-time */
             started_at: string;
             /** Format: date-time */
@@ -317,7 +358,7 @@ export interface components {
              * Format: date-time
              * @description When Ironic showed the deploy over and the capability was rotated.
              */
-            closed_at?: string | null;
+            closed_at: string | null;
         };
     };
     responses: {

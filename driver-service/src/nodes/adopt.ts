@@ -1,5 +1,6 @@
 import { AnvilError } from '@anvil/shared';
 import { type IronicClient, type JsonPatchOp } from '@anvil/shared/openstack';
+import { LAYOUT_KEY, METADATA_URL_KEY } from '@anvil/shared/protocol';
 import type { ServiceConfigT } from '../config';
 import type { Repository } from '../store/repository';
 import { hashSecret, metadataUrl, newSecret } from './capability';
@@ -23,8 +24,8 @@ export async function adoptNode(ironic: IronicClient, repo: Repository, config: 
   const node = await ironic.getNode(ident);
   const secret = newSecret();
   const url = metadataUrl(config.public_url, node.uuid, secret);
-  const ops: JsonPatchOp[] = [{ op: 'add', path: '/driver_info/anvil_metadata_url', value: url }];
-  if (layout !== undefined) ops.push({ op: 'add', path: '/driver_info/anvil_layout', value: layout });
+  const ops: JsonPatchOp[] = [{ op: 'add', path: `/driver_info/${METADATA_URL_KEY}`, value: url }];
+  if (layout !== undefined) ops.push({ op: 'add', path: `/driver_info/${LAYOUT_KEY}`, value: layout });
   if (node.deploy_interface !== 'custom-agent') {
     if (!INTERFACE_STATES.includes(node.provision_state) && !node.maintenance) {
       throw new AnvilError('adopt.wrong_state', `node ${node.uuid} is ${node.provision_state}: Ironic changes its deploy interface only in ${INTERFACE_STATES.join(', ')} or in maintenance`, { state: node.provision_state }, 409);
@@ -39,6 +40,6 @@ export async function adoptNode(ironic: IronicClient, repo: Repository, config: 
 /** A new capability for a node whose deploy ended: the URL the agent used stops working. */
 export async function rotateCapability(ironic: IronicClient, repo: Repository, config: ServiceConfigT, nodeUuid: string): Promise<void> {
   const secret = newSecret();
-  await ironic.patchNode(nodeUuid, [{ op: 'add', path: '/driver_info/anvil_metadata_url', value: metadataUrl(config.public_url, nodeUuid, secret) }]);
+  await ironic.patchNode(nodeUuid, [{ op: 'add', path: `/driver_info/${METADATA_URL_KEY}`, value: metadataUrl(config.public_url, nodeUuid, secret) }]);
   await repo.rotateCapability(nodeUuid, hashSecret(secret));
 }

@@ -16,7 +16,5 @@ export function secretMatches(secret: string, storedHash: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The capability URL: the secret is in the path, because Ironic masks `token=`-like query text from the ramdisk. */
-export function metadataUrl(publicUrl: string, nodeUuid: string, secret: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/v1/metadata/${nodeUuid}/${secret}`;
-}
+/** The capability URL (the shape is the protocol's: shared/src/protocol/capability.ts). */
+export { capabilityUrl as metadataUrl } from '@anvil/shared/protocol';

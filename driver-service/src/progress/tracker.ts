@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { z } from 'zod';
+import type { ProgressEvent } from '@anvil/shared/protocol';
 import type { DeploymentT, Repository } from '../store/repository';
-
-/** The agent's progress events (agent/src/report/events.ts), as they arrive over HTTP. */
-export const ProgressEvent = z.discriminatedUnion('type', [
-  z.looseObject({ type: z.literal('stage'), seq: z.number().int(), total: z.number().int(), kind: z.string(), id: z.string(), status: z.enum(['start', 'end']), result: z.enum(['ok', 'skipped', 'failed']).optional(), error: z.object({ code: z.string(), message: z.string() }).optional() }),
-  z.looseObject({ type: z.literal('progress'), seq: z.number().int(), id: z.string(), bytes: z.number().int().nonnegative(), total: z.number().int().nonnegative().optional(), rateBps: z.number().nonnegative(), etaSeconds: z.number().nonnegative().optional() }),
-  z.looseObject({ type: z.literal('done'), result: z.enum(['ok', 'failed']), durationMs: z.number().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() }),
-]);
-export const ProgressReport = z.strictObject({ events: z.array(ProgressEvent).max(1000) });
-export type ProgressEventT = z.infer<typeof ProgressEvent>;
 
 const ACTIVE = ['planned', 'running'];
 
@@ -39,7 +30,7 @@ export class DeploymentTracker {
     return this.repo.openDeployments();
   }
 
-  async apply(nodeUuid: string, events: readonly ProgressEventT[]): Promise<DeploymentT | undefined> {
+  async apply(nodeUuid: string, events: readonly ProgressEvent[]): Promise<DeploymentT | undefined> {
     let d = await this.repo.latestDeployment(nodeUuid);
     if (!d || d.closed_at || !ACTIVE.includes(d.state)) return undefined;
     for (const e of events) {
@@ -48,7 +39,7 @@ export class DeploymentTracker {
         d = { ...d, stage: `${e.kind} ${e.id}`, step: e.seq, steps: e.total };
         if (e.status === 'end' && e.result === 'failed' && e.error) d = { ...d, error: `${e.error.message} [${e.error.code}]` };
       } else if (e.type === 'progress') {
-        d = { ...d, bytes: e.bytes, bytes_total: e.total ?? null, rate_bps: Math.round(e.rateBps), eta_seconds: e.etaSeconds !== undefined ? Math.round(e.etaSeconds) : null };
+        d = { ...d, bytes: e.bytes, bytes_total: e.total ?? null, rate_bps: Math.round(e.rate_bps), eta_seconds: e.eta_seconds !== undefined ? Math.round(e.eta_seconds) : null };
       } else {
         d = { ...d, state: e.result === 'ok' ? 'succeeded' : 'failed', ...(e.error ? { error: `${e.error.message} [${e.error.code}]` } : {}) };
       }

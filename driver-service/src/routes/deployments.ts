@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { AnvilError } from '@anvil/shared';
+import { DEPLOYMENT_EVENT } from '@anvil/shared/protocol';
 import type { DeploymentBody } from '../api/types';
 import type { ServiceDeps } from '../deps';
 import { param } from './params';
@@ -24,7 +25,7 @@ export function deploymentRoutes(d: ServiceDeps): Router {
       const key = `${dep.id} ${dep.updated_at}`;
       if (key === last) return;
       last = key;
-      res.write(`event: deployment\ndata: ${JSON.stringify(dep)}\n\n`);
+      res.write(`event: ${DEPLOYMENT_EVENT}\ndata: ${JSON.stringify(dep)}\n\n`);
     };
     const current = await d.repo.latestDeployment(node);
     if (current) send(current);

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { AnvilError } from '@anvil/shared';
+import { httpClient } from '@anvil/shared/openstack';
+import { CAPABILITY_HEADER, METADATA_ROUTE, PASSTHRU_ROUTE, PLACEHOLDERS, PROGRESS_METHOD, ProgressReport } from '@anvil/shared/protocol';
 import type { ServiceDeps } from '../deps';
 import { secretMatches } from '../nodes/capability';
-import { fillLayout, SAMPLE_GRANT, SAMPLE_VALUES, valuesFromInstanceInfo, withGlanceImage } from '../plan/fill';
+import { checksumFileReader, fillLayout, SAMPLE_GRANT, SAMPLE_VALUES, valuesFromInstanceInfo, withGlanceImage } from '../plan/fill';
 import { selectLayout } from '../plan/layout-select';
 import { PlanValidity } from '../plan/validity';
-import { ProgressReport } from '../progress/tracker';
 import { DEPLOYING } from '../nodes/deploying-cache';
 
 const source = (req: Request): string => req.socket.remoteAddress ?? 'unknown';
@@ -16,6 +17,9 @@ const SAMPLE_ID = '00000000-0000-0000-0000-000000000000';
 export function agentRoutes(d: ServiceDeps): Router {
   const r = Router();
   const validity = new PlanValidity();
+  // instance_info.image_checksum may name a checksums file (Ironic's standalone mode): read with the shared retry policy.
+  const checksumHttp = httpClient({ baseURL: '', timeoutMs: 15_000, retries: 2 });
+  const readChecksumFile = checksumFileReader(async (url) => (await checksumHttp.get<string>(url, { responseType: 'text', transformResponse: (x: string) => x, maxContentLength: 1 << 20 })).data);
 
   const authorise = async (nodeUuid: string, secret: string | undefined, req: Request, action: string): Promise<void> => {
     const node = await d.repo.node(nodeUuid);
@@ -29,7 +33,7 @@ export function agentRoutes(d: ServiceDeps): Router {
     }
   };
 
-  r.get('/v1/metadata/:node/:secret', async (req, res) => {
+  r.get(METADATA_ROUTE, async (req, res) => {
     const uuid = req.params.node;
     try {
       await authorise(uuid, req.params.secret, req, 'plan');
@@ -38,23 +42,24 @@ export function agentRoutes(d: ServiceDeps): Router {
         await d.repo.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
         throw new AnvilError('metadata.not_deploying', `node ${uuid} is ${node.provision_state}; its plan is served only while it deploys`, { state: node.provision_state }, 409);
       }
-      let values = valuesFromInstanceInfo(node.instance_info);
+      let values = await valuesFromInstanceInfo(node.instance_info, readChecksumFile);
       let image: { id: string; anvil_layout?: unknown } | undefined;
-      if (values.glanceImageId !== undefined) {
-        if (!d.glance) throw new AnvilError('metadata.glance_needs_keystone', `instance_info.image_source ${values.glanceImageId} is a Glance image: configure the service's Keystone credentials (keystone.*) so it can grant the agent access, or give an http(s) URL`, {}, 409);
-        const gi = await d.glance.image(values.glanceImageId);
+      if (values.unresolvedGlanceImage !== undefined) {
+        if (!d.glance) throw new AnvilError('metadata.glance_needs_keystone', `instance_info.image_source ${values.unresolvedGlanceImage} is a Glance image: configure the service's Keystone credentials (keystone.*) so it can grant the agent access, or give an http(s) URL`, {}, 409);
+        const gi = await d.glance.image(values.unresolvedGlanceImage);
         if (gi.status !== 'active') throw new AnvilError('metadata.glance_not_active', `Glance image ${gi.id} is ${gi.status}, not active`, { status: gi.status }, 409);
-        values = withGlanceImage(values, gi);
+        // A sample grant until the plan is known valid: only a valid plan gets a real credential.
+        values = withGlanceImage(values, gi, SAMPLE_GRANT);
         image = gi;
       }
       const { layout, via } = await selectLayout(node, d.repo, d.config.default_layout, image);
       const deployment = await d.tracker.begin(uuid, layout.name);
       const meta = { nodeUuid: uuid, deploymentId: deployment.id, layout: layout.name };
-      let plan = fillLayout(layout.plan, image ? { ...values, glance: SAMPLE_GRANT } : values, meta);
+      let plan = fillLayout(layout.plan, values, meta);
       // A config drive left for the agent to fill is checked with a sample in its place, and the node and
       // deployment ids with fixed ones: plans that differ only there are the same plan to the validator.
       const sameForAll = { ...plan, metadata: { ...(plan.metadata as Record<string, unknown>), node_uuid: SAMPLE_ID, deployment_id: SAMPLE_ID } };
-      const checkable = JSON.stringify(sameForAll).replace('"{{configdrive}}"', JSON.stringify(SAMPLE_VALUES.configdrive));
+      const checkable = JSON.stringify(sameForAll).replace(JSON.stringify(PLACEHOLDERS.configdrive), JSON.stringify(SAMPLE_VALUES.configdrive));
       const report = validity.report(checkable);
       if (!report.valid) {
         const first = report.entries.find((e) => e.severity === 'error')!;
@@ -62,7 +67,7 @@ export function agentRoutes(d: ServiceDeps): Router {
         throw new AnvilError('metadata.invalid_plan', `layout ${layout.name} filled from instance_info is not a valid plan: ${first.pointer} ${first.code}: ${first.message}`, { entries: report.entries }, 409);
       }
       // Only a valid plan gets a credential: one per fetch, all deleted when the deploy is over.
-      if (image && d.glance) plan = fillLayout(layout.plan, { ...values, glance: await d.glance.grant(image.id, deployment) }, meta);
+      if (image && d.glance) plan = fillLayout(layout.plan, { ...values, image: { glance: await d.glance.grant(image.id, deployment) } }, meta);
       const body = JSON.stringify(plan, null, 2);
       const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
       res.setHeader('ETag', etag);
@@ -80,10 +85,10 @@ export function agentRoutes(d: ServiceDeps): Router {
     }
   });
 
-  r.post('/v1/nodes/:node/vendor_passthru/:method', async (req, res) => {
+  r.post(PASSTHRU_ROUTE, async (req, res) => {
     const uuid = req.params.node;
-    if (req.params.method !== 'progress') throw new AnvilError('passthru.unknown_method', `no vendor passthru method ${req.params.method} (the agent reports with progress)`, {}, 400);
-    await authorise(uuid, req.get('x-anvil-capability'), req, 'progress');
+    if (req.params.method !== PROGRESS_METHOD) throw new AnvilError('passthru.unknown_method', `no vendor passthru method ${req.params.method} (the agent reports with progress)`, {}, 400);
+    await authorise(uuid, req.get(CAPABILITY_HEADER), req, 'progress');
     const body = ProgressReport.safeParse(req.body);
     if (!body.success) {
       d.metrics.reports.inc({ outcome: 'invalid' });

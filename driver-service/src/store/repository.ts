@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
+import { Deployment } from '@anvil/shared/protocol';
 import type { Tables } from './schema';
 
 const NodeRow = z.object({ uuid: z.string(), capability_hash: z.string(), layout: z.string().nullable(), adopted_at: z.string() });
@@ -14,23 +15,8 @@ export interface LayoutT {
   updated_at: string;
 }
 
-export const DeploymentRow = z.object({
-  id: z.string(),
-  node_uuid: z.string(),
-  layout: z.string().nullable(),
-  state: z.enum(['planned', 'running', 'succeeded', 'failed']),
-  stage: z.string().nullable(),
-  step: z.number().nullable(),
-  steps: z.number().nullable(),
-  bytes: z.number().nullable(),
-  bytes_total: z.number().nullable(),
-  rate_bps: z.number().nullable(),
-  eta_seconds: z.number().nullable(),
-  error: z.string().nullable(),
-  started_at: z.string(),
-  updated_at: z.string(),
-  closed_at: z.string().nullable(),
-});
+/** A deployments row is the protocol's Deployment record (shared/src/protocol/deployment.ts), plus the lease columns it does not select. */
+export const DeploymentRow = Deployment;
 export type DeploymentT = z.infer<typeof DeploymentRow>;
 
 export const CredentialRow = z.object({

@@ -1,27 +1,39 @@
 import axios, { AxiosError, type AxiosInstance } from 'axios';
-import axiosRetry, { isNetworkError } from 'axios-retry';
+import axiosRetry from 'axios-retry';
 import { AnvilError } from '../errors/anvil-error';
+import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type Failure } from '../http/retry';
 
 export interface HttpClientOptions {
   readonly baseURL: string;
   readonly timeoutMs?: number;
-  /** Attempts after the first on network errors, 502/503/504 and the statuses in `retryStatuses`. */
+  /** Attempts after the first, on the failures shared/src/http/retry.ts calls retryable. */
   readonly retries?: number;
+  /** More statuses that mean "not done, ask again" for this service (Ironic: 409, node locked). */
   readonly retryStatuses?: readonly number[];
   readonly headers?: Record<string, string>;
 }
 
-/** An axios instance with a timeout and retries with backoff for transient failures. */
+/** How an axios request failed, in the shared policy's terms. */
+export function axiosFailure(e: AxiosError): Failure {
+  if (e.response) return { kind: 'status', status: e.response.status };
+  if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return { kind: 'timeout' };
+  return { kind: 'network', ...(e.code !== undefined ? { code: e.code } : {}) };
+}
+
+/**
+ * An axios instance with a timeout and the shared retry policy. The OpenStack clients stay on axios
+ * (its interceptors carry token renewal and the nock-tested failure paths); the agent's streaming
+ * downloads need undici's backpressure, so two libraries remain, with one policy.
+ */
 export function httpClient(o: HttpClientOptions): AxiosInstance {
   const client = axios.create({ baseURL: o.baseURL.replace(/\/+$/, ''), timeout: o.timeoutMs ?? 30_000, headers: { ...o.headers }, validateStatus: (s) => s >= 200 && s < 300 });
-  const extra = new Set(o.retryStatuses ?? []);
+  const policy = { ...DEFAULT_RETRY_POLICY, retries: o.retries ?? DEFAULT_RETRY_POLICY.retries };
   axiosRetry(client, {
-    retries: o.retries ?? 4,
-    retryDelay: (n) => Math.min(4000, 250 * 2 ** (n - 1)) + Math.floor(Math.random() * 100),
-    // Every method is retried: the services here answer 409 (node locked) or 503 before doing anything.
-    // A read that timed out is asked again (each attempt gets the whole timeout); a write that timed out is not.
+    retries: policy.retries,
+    retryDelay: (n) => retryDelayMs(n, policy),
+    // Each attempt gets the whole timeout.
     shouldResetTimeout: true,
-    retryCondition: (e) => isNetworkError(e) || (e.code === 'ECONNABORTED' && e.config?.method === 'get') || [502, 503, 504].includes(e.response?.status ?? 0) || extra.has(e.response?.status ?? 0),
+    retryCondition: (e) => isRetryable(axiosFailure(e), { method: e.config?.method, retryStatuses: o.retryStatuses ?? [] }),
   });
   return client;
 }

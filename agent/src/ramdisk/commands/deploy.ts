@@ -4,6 +4,7 @@ import { provision } from '../../provision';
 import { readInventory } from '../../inventory/lsblk';
 import { ConductorNode, redactPlan, resolvePlan } from '../plan-source';
 import { MultiReporter } from '../../report/events';
+import { METADATA_URL_KEY } from '@anvil/shared/protocol';
 import { HttpReporter, reportTarget } from '../../report/http';
 import { eraseDisksMetadata } from './erase';
 import { HARDWARE_MANAGER, inventoryOptions, managerVersions, versionsMatch, type AgentContext } from './context';
@@ -47,7 +48,7 @@ async function runProvision(ctx: AgentContext, p: z.infer<typeof ExecuteParams>,
   log.info({ origin: plan.origin, plan: plan.name, resumed }, 'plan resolved');
   const started = Date.now();
   // A plan from the driver-service: progress goes back to it, authorised by the same capability.
-  const meta = p.node.driver_info.anvil_metadata_url;
+  const meta = p.node.driver_info[METADATA_URL_KEY];
   const target = plan.origin === 'driver_info.anvil_metadata_url' && typeof meta === 'string' ? reportTarget(meta) : undefined;
   const http = target ? new HttpReporter(target, log) : undefined;
   try {

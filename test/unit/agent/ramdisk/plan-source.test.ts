@@ -1,0 +1,36 @@
+import { silentLogger, type InventoryT } from '@anvil/shared';
+import { fillConfigdrive, redactPlan, resolvePlan } from '../../../../agent/src/ramdisk/plan-source';
+
+const log = silentLogger();
+const GiB = 1024 ** 3;
+const inventory: InventoryT = {
+  disks: [
+    { name: '/dev/sda', size: 2 * GiB },
+    { name: '/dev/sdb', size: 480 * GiB },
+    { name: '/dev/nvme0n1', size: 240 * GiB },
+  ],
+};
+
+describe('the plan of a deploy', () => {
+  it('resolves the plan in order: step arguments, then instance_info.anvil_plan, then the standalone fields', async () => {
+    const node = { uuid: 'n', driver_info: {}, instance_info: { anvil_plan: { version: 1 }, image_source: 'http://i/x.img' } };
+    const inv = (): Promise<InventoryT> => Promise.resolve(inventory);
+    expect((await resolvePlan({ plan: '{"version":1,"disks":[]}' }, node, inv, log)).origin).toBe('step-args');
+    expect((await resolvePlan({}, node, inv, log)).origin).toBe('instance_info.anvil_plan');
+    expect((await resolvePlan({}, { ...node, instance_info: { image_source: 'http://i/x.img', root_device: { name: '/dev/sda' } } }, inv, log)).origin).toBe('instance_info');
+    await expect(resolvePlan({}, { ...node, instance_info: { anvil_plan: '******' } }, inv, log)).rejects.toMatchObject({ code: 'plan.masked' });
+  });
+
+  it('removes secrets from plans kept in logs', () => {
+    const text = JSON.stringify({ images: [{ source: { url: 'http://h/x?sig=1', glance: { image_id: 'i', token: 'T0KEN' }, headers: { Authorization: 'Bearer z' } } }], configdrive: { source: 'H4sI' } });
+    const red = redactPlan(text);
+    expect(red).not.toMatch(/T0KEN|Bearer|sig=1|H4sI/);
+  });
+
+  it('the agent fills the masked config drive from the node the conductor sent, or drops it', () => {
+    const text = JSON.stringify({ version: 1, configdrive: { disk: 'd', source: '{{configdrive}}' } });
+    const node = { uuid: 'n', driver_info: {}, instance_info: { configdrive: 'H4sIcd' } };
+    expect(JSON.parse(fillConfigdrive(text, node))).toEqual({ version: 1, configdrive: { disk: 'd', source: 'H4sIcd' } });
+    expect(JSON.parse(fillConfigdrive(text, { ...node, instance_info: {} }))).toEqual({ version: 1 });
+  });
+});

@@ -1,0 +1,32 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { silentLogger } from '@anvil/shared';
+import { CAPABILITY_HEADER, ProgressReport } from '@anvil/shared/protocol';
+import { HttpReporter } from '../../../../agent/src/report/http';
+
+describe('the HTTP reporter', () => {
+  it('posts batches the service’s schema accepts, with the capability in its header; byte progress only the latest', async () => {
+    const got: { header: string | undefined; body: unknown }[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        got.push({ header: req.headers[CAPABILITY_HEADER] as string | undefined, body: JSON.parse(text) });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/nodes/n/vendor_passthru/progress`;
+    const reporter = new HttpReporter({ url, capability: 'sekrit' }, silentLogger(), 60_000);
+    reporter.emit({ type: 'stage', seq: 1, total: 1, kind: 'write_image', id: 'os', status: 'start' });
+    reporter.emit({ type: 'progress', seq: 1, id: 'os', bytes: 1, rate_bps: 1 });
+    reporter.emit({ type: 'progress', seq: 1, id: 'os', bytes: 2, rate_bps: 1 });
+    reporter.emit({ type: 'done', result: 'ok', duration_ms: 5 });
+    await reporter.drain();
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(got.every((g) => g.header === 'sekrit')).toBe(true);
+    const events = got.flatMap((g) => ProgressReport.parse(g.body).events);
+    expect(events.map((e) => e.type)).toEqual(['stage', 'progress', 'done']);
+    expect(events[1]).toMatchObject({ bytes: 2 });
+  });
+});

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { silentLogger } from '@anvil/shared';
+import { openDatabase, type OpenedDatabase } from '../../../driver-service/src/store/db';
+import { Repository } from '../../../driver-service/src/store/repository';
+
+const LAYOUT = {
+  version: 1,
+  disks: [{ id: 'd', select: { name: '/dev/sda' }, table: 'gpt', partitions: [{ id: 'root', size: 'remaining' }] }],
+  filesystems: [{ id: 'fs', device: 'root', type: 'ext4', mount: { path: '/' } }],
+  images: [{ id: 'os', source: { url: '{{image.url}}' }, checksum: '{{image.checksum}}', format: 'tar', target: { path: '/' } }],
+  configdrive: { disk: 'd', source: '{{configdrive}}' },
+};
+
+describe('the store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'anvil-ds-unit-'));
+  let repo: Repository;
+  let opened: OpenedDatabase;
+  beforeAll(async () => {
+    opened = await openDatabase({ dataDir: dir, log: silentLogger() });
+    repo = new Repository(opened.db);
+    for (const name of ['a', 'b', 'from-trait', 'fallback', 'from-image']) await repo.putLayout({ name, plan: LAYOUT, default: name === 'fallback' });
+  });
+  afterAll(async () => {
+    await opened.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+
+  it('migrations are recorded and run once; reopening keeps the data', async () => {
+    const again = await openDatabase({ dataDir: dir, log: silentLogger() });
+    const rows = await sql<{ n: number }>`SELECT count(*) AS n FROM anvil_migrations`.execute(again.db);
+    expect(rows.rows[0]!.n).toBe(1);
+    const second = new Repository(again.db);
+    expect((await second.layouts()).map((l) => l.name)).toEqual(['a', 'b', 'fallback', 'from-image', 'from-trait']);
+    await again.close();
+  });
+
+  it('one open deployment per node, however many begin it; a lease is held by one replica at a time', async () => {
+    const base = { node_uuid: 'n1', layout: 'a', state: 'planned' as const, stage: null, step: null, steps: null, bytes: null, bytes_total: null, rate_bps: null, eta_seconds: null, error: null, started_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', closed_at: null };
+    const [x, y] = await Promise.all([repo.insertOpenDeployment({ ...base, id: 'x' }), repo.insertOpenDeployment({ ...base, id: 'y' })]);
+    expect(x.id).toBe(y.id);
+    expect(await repo.leaseDeployment(x.id, 'replica-1', 60_000)).toBe(true);
+    expect(await repo.leaseDeployment(x.id, 'replica-2', 60_000)).toBe(false);
+    expect(await repo.leaseDeployment(x.id, 'replica-1', 60_000)).toBe(true);
+    await repo.updateDeployment({ ...x, closed_at: '2026-01-01T00:01:00.000Z' });
+    expect(await repo.leaseDeployment(x.id, 'replica-1', 60_000)).toBe(false);
+    expect((await repo.insertOpenDeployment({ ...base, id: 'z' })).id).toBe('z');
+  });
+
+  it('SQLite: the WAL is checkpointed into the database file by the worker, not by commits', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'anvil-ds-wal-'));
+    const db = await openDatabase({ dataDir: own, log: silentLogger() });
+    try {
+      const file = join(own, 'anvil.sqlite');
+      // Commits never checkpoint …
+      expect((await sql<{ wal_autocheckpoint: number }>`PRAGMA wal_autocheckpoint`.execute(db.db)).rows[0]?.wal_autocheckpoint).toBe(0);
+      await sql`CREATE TABLE filler (x TEXT)`.execute(db.db);
+      const before = statSync(file).size;
+      for (let i = 0; i < 1500; i++) await sql`INSERT INTO filler VALUES (${'x'.repeat(2000)})`.execute(db.db);
+      // … yet the rows reach the database file: the checkpointer's rounds copied them there.
+      const deadline = Date.now() + 5000;
+      while (statSync(file).size === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(statSync(file).size).toBeGreaterThan(before + 1000 * 2000);
+    } finally {
+      await db.close();
+    }
+    expect(statSync(join(own, 'anvil.sqlite-wal'), { throwIfNoEntry: false })?.size ?? 0).toBe(0); // truncated on close
+    rmSync(own, { recursive: true, force: true });
+  });
+});
