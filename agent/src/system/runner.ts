@@ -125,7 +125,7 @@ export class SystemRunner implements Runner {
           failed: exitCode !== 0,
           timedOut,
         };
-        const fields = { op, cmd, exitCode, durationMs: Math.round(durationMs), stderr: result.stderr.slice(-2000) || undefined, stdout: result.stdout.slice(-2000) || undefined };
+        const fields = { op, cmd, exitCode, duration_ms: Math.round(durationMs), stderr: result.stderr.slice(-2000) || undefined, stdout: result.stdout.slice(-2000) || undefined };
         if (result.failed) this.log.warn(fields, `[failed] op(${op})`);
         else this.log.info(fields, `[finished] op(${op})`);
         resolve(result);

@@ -1,6 +1,6 @@
 import type { ConfigDriveT } from '../plan/v1/configdrive';
 import type { ImageT } from '../plan/v1/image';
-import { redactUrl } from './phases/images';
+import { redactUrl } from '../protocol/redact';
 
 /**
  * What decides on the machine whether a command runs; every field given must hold. The compiler cannot know

@@ -4,6 +4,7 @@ import { isKept } from '../../model/policy';
 import { parseChecksum } from '../../model/checksum';
 import type { ImageT } from '../../plan/v1/image';
 import { MiB } from '../../size/units';
+import { redactUrl } from '../../protocol/redact';
 import type { Command, ImageSpec } from '../actions';
 import type { CompileState } from '../state';
 import { TOOLS } from '../tools';
@@ -25,20 +26,6 @@ function decompressors(image: ImageT): Command[] {
   const c = image.compression ?? 'auto';
   const kinds = (Object.keys(DECOMPRESSORS) as External[]).filter((k) => c === 'auto' || c === k);
   return kinds.map((k) => ({ argv: DECOMPRESSORS[k], when: { compression: k } }));
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '***';
-      u.password = '';
-    }
-    if (u.search) u.search = '?…';
-    return u.toString();
-  } catch {
-    return '<url>';
-  }
 }
 
 function describeSource(im: ImageT): string {

@@ -1,6 +1,6 @@
 import { compilePlan } from '@anvil/shared';
-import { planHash } from '../../../agent/src/execute/state';
-import { examples } from '../../helpers/examples';
+import { planHash } from '../../../../agent/src/execute/state';
+import { examples } from '../../../helpers/examples';
 
 describe('the resume state belongs to one compiled plan', () => {
   it('changes when only the image checksum changes (an image replaced behind the same URL cannot be resumed onto)', () => {

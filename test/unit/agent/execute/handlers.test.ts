@@ -1,9 +1,9 @@
 import { compilePlan, renderCommand, silentLogger, type Action, type Command, type CompiledPlan } from '@anvil/shared';
-import { conditionHolds, fillCommand } from '../../../agent/src/execute/commands';
-import { executePlan } from '../../../agent/src/execute/executor';
-import { StateStore } from '../../../agent/src/execute/state';
-import { examples } from '../../helpers/examples';
-import { RecordingRunner, recordingIo, type IoCall } from '../../helpers/recording-runner';
+import { conditionHolds, fillCommand } from '../../../../agent/src/execute/commands';
+import { executePlan } from '../../../../agent/src/execute/executor';
+import { StateStore } from '../../../../agent/src/execute/state';
+import { examples } from '../../../helpers/examples';
+import { RecordingRunner, recordingIo, type IoCall } from '../../../helpers/recording-runner';
 
 const SIZE = String(16n << 30n);
 
