@@ -13,3 +13,4 @@ export * from './compile';
 export * from './convert';
 export * from './protocol';
 export * from './http';
+export * from './bootstrap';
