@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { silentLogger, type ImageT } from '@anvil/shared';
 import { SystemRunner } from '../agent/src/system/runner';
 import { streamImageToDevice } from '../agent/src/image/pipeline';
-import { bundleAgent } from '../test/helpers/vm';
+import { bundleAgent } from '../agent/src/build/bundle';
 
 const MiB = 1024 * 1024;
 const IMAGE_MIB = Number(process.env.BENCH_IMAGE_MIB ?? 512);
