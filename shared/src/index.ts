@@ -1,4 +1,5 @@
 export * from './errors/anvil-error';
+export * from './errors/catalogue';
 export * from './log';
 export * from './size/units';
 export * from './plan';

@@ -52,7 +52,7 @@ async function fetchText(url: string, log: Logger, what: string): Promise<string
       } catch {
         // not JSON
       }
-      if (res.statusCode < 500) throw new AnvilError('plan.fetch_refused', `${what} (${shown}) refused the plan: ${why}`, { status: res.statusCode }, 502);
+      if (res.statusCode < 500) throw new AnvilError('plan.fetch_refused', `${what} (${shown}) refused the plan: ${why}`, { status: res.statusCode });
       lastWhy = why;
     } catch (err) {
       if (err instanceof AnvilError) throw err;
@@ -61,7 +61,7 @@ async function fetchText(url: string, log: Logger, what: string): Promise<string
     log.warn({ url: shown, attempt, why: lastWhy }, 'plan fetch failed; retrying');
     await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
   }
-  throw new AnvilError('plan.fetch_failed', `cannot fetch the plan from ${what} (${shown}): ${lastWhy}`, {}, 502);
+  throw new AnvilError('plan.fetch_failed', `cannot fetch the plan from ${what} (${shown}): ${lastWhy}`);
 }
 
 /**

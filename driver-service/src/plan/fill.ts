@@ -33,7 +33,7 @@ export function valuesFromInstanceInfo(ii: Record<string, unknown>): DeployValue
     const bare = c ? checksumFromHex(c) : undefined;
     if (bare) checksum = bare;
     else if (c && /^[a-z0-9]+:[0-9a-f]+$/i.test(c)) checksum = c.toLowerCase();
-    else if (c) throw new AnvilError('metadata.bad_checksum', 'instance_info.image_checksum must be a hex digest (md5, sha256, sha512) for Anvil layouts', {}, 409);
+    else if (c) throw new AnvilError('metadata.bad_checksum', 'instance_info.image_checksum must be a hex digest (md5, sha256, sha512) for Anvil layouts');
   }
   const format = str('image_disk_format');
   return {
@@ -93,7 +93,7 @@ export function fillLayout(plan: Record<string, unknown>, v: DeployValues, meta:
     const missing = new Set<string>();
     const filled = substitute(im, v, missing) as Record<string, unknown>;
     if (missing.has('image')) continue;
-    if (missing.has('glance')) throw new AnvilError('metadata.glance_unresolved', 'a Glance image was not resolved before filling the layout', {}, 500);
+    if (missing.has('glance')) throw new AnvilError('metadata.glance_unresolved', 'a Glance image was not resolved before filling the layout');
     if (typeof filled.checksum === 'string' && filled.checksum.startsWith('md5:')) filled.allow_md5 = true;
     keptImages.push(filled);
   }

@@ -21,11 +21,11 @@ export function agentRoutes(d: ServiceDeps): Router {
     const node = await d.repo.node(nodeUuid);
     if (!node) {
       await d.repo.audit(nodeUuid, source(req), action, 'unknown node');
-      throw new AnvilError('capability.unknown_node', 'no such adopted node', {}, 404);
+      throw new AnvilError('capability.unknown_node', 'no such adopted node');
     }
     if (!secret || !secretMatches(secret, node.capability_hash)) {
       await d.repo.audit(nodeUuid, source(req), action, 'refused: wrong capability');
-      throw new AnvilError('capability.refused', 'the capability does not match (it may have been rotated after a deploy)', {}, 403);
+      throw new AnvilError('capability.refused', 'the capability does not match (it may have been rotated after a deploy)');
     }
   };
 
@@ -36,14 +36,14 @@ export function agentRoutes(d: ServiceDeps): Router {
       const node = await d.nodes.node(uuid);
       if (!DEPLOYING.includes(node.provision_state)) {
         await d.repo.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
-        throw new AnvilError('metadata.not_deploying', `node ${uuid} is ${node.provision_state}; its plan is served only while it deploys`, { state: node.provision_state }, 409);
+        throw new AnvilError('metadata.not_deploying', `node ${uuid} is ${node.provision_state}; its plan is served only while it deploys`, { state: node.provision_state });
       }
       let values = valuesFromInstanceInfo(node.instance_info);
       let image: { id: string; anvil_layout?: unknown } | undefined;
       if (values.glanceImageId !== undefined) {
-        if (!d.glance) throw new AnvilError('metadata.glance_needs_keystone', `instance_info.image_source ${values.glanceImageId} is a Glance image: configure the service's Keystone credentials (keystone.*) so it can grant the agent access, or give an http(s) URL`, {}, 409);
+        if (!d.glance) throw new AnvilError('metadata.glance_needs_keystone', `instance_info.image_source ${values.glanceImageId} is a Glance image: configure the service's Keystone credentials (keystone.*) so it can grant the agent access, or give an http(s) URL`);
         const gi = await d.glance.image(values.glanceImageId);
-        if (gi.status !== 'active') throw new AnvilError('metadata.glance_not_active', `Glance image ${gi.id} is ${gi.status}, not active`, { status: gi.status }, 409);
+        if (gi.status !== 'active') throw new AnvilError('metadata.glance_not_active', `Glance image ${gi.id} is ${gi.status}, not active`, { status: gi.status });
         values = withGlanceImage(values, gi);
         image = gi;
       }
@@ -59,7 +59,7 @@ export function agentRoutes(d: ServiceDeps): Router {
       if (!report.valid) {
         const first = report.entries.find((e) => e.severity === 'error')!;
         await d.repo.audit(uuid, source(req), 'plan', `refused: invalid plan (${first.code})`);
-        throw new AnvilError('metadata.invalid_plan', `layout ${layout.name} filled from instance_info is not a valid plan: ${first.pointer} ${first.code}: ${first.message}`, { entries: report.entries }, 409);
+        throw new AnvilError('metadata.invalid_plan', `layout ${layout.name} filled from instance_info is not a valid plan: ${first.pointer} ${first.code}: ${first.message}`, { entries: report.entries });
       }
       // Only a valid plan gets a credential: one per fetch, all deleted when the deploy is over.
       if (image && d.glance) plan = fillLayout(layout.plan, { ...values, glance: await d.glance.grant(image.id, deployment) }, meta);
@@ -82,7 +82,7 @@ export function agentRoutes(d: ServiceDeps): Router {
 
   r.post('/v1/nodes/:node/vendor_passthru/:method', async (req, res) => {
     const uuid = req.params.node;
-    if (req.params.method !== 'progress') throw new AnvilError('passthru.unknown_method', `no vendor passthru method ${req.params.method} (the agent reports with progress)`, {}, 400);
+    if (req.params.method !== 'progress') throw new AnvilError('passthru.unknown_method', `no vendor passthru method ${req.params.method} (the agent reports with progress)`);
     await authorise(uuid, req.get('x-anvil-capability'), req, 'progress');
     const body = ProgressReport.safeParse(req.body);
     if (!body.success) {
