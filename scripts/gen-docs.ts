@@ -4,6 +4,7 @@
  *   docs/reference/plan-reference.md     every field of the plan, from the same schema
  *   docs/reference/validation-codes.md   every validation code, from the catalogue
  *   docs/reference/error-codes.md        every runtime error code, from shared/src/errors/catalogue.ts
+ *   docs/reference/tools.md, scripts/tools.tsv   the external tools, from shared/src/tools/catalogue.ts (the shell scripts read the TSV)
  *   docs/plan-format.md                  the blocks between <!-- BEGIN generated:… --> and <!-- END generated:… -->
  *   driver-service/src/api/openapi.generated.ts   handler types from docs/openapi/driver-service.yaml (openapi-typescript)
  * With --check it writes nothing and fails when a file is stale (CI runs it).
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CODES, ERRORS, ERROR_FAMILIES, PlanV1, compilePlan, convertBareon, convertNailgun, renderActions, validatePlan } from '@anvil/shared';
 import { renderPlanTree } from '../agent/src/cli/plan-tree';
+import { toolsMarkdown, toolsTsv } from './tools-list';
 
 const ROOT = join(__dirname, '..');
 const check = process.argv.includes('--check');
@@ -193,6 +195,8 @@ const outputs: Array<[string, string]> = [
   ['docs/reference/plan-reference.md', planReference(planJsonSchema())],
   ['docs/reference/validation-codes.md', codesReference()],
   ['docs/reference/error-codes.md', errorCodesReference()],
+  ['docs/reference/tools.md', toolsMarkdown()],
+  ['scripts/tools.tsv', toolsTsv()],
 ];
 // The driver-service's handler types, generated from its OpenAPI document (the source of truth).
 const openapiTs = execFileSync(process.execPath, [join(ROOT, 'node_modules/openapi-typescript/bin/cli.js'), join(ROOT, 'docs/openapi/driver-service.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
