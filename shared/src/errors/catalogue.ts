@@ -110,7 +110,7 @@ export const ERRORS = {
   'configdrive.too_large': { status: 400, meaning: 'The config drive is larger than its partition (at most 64 MiB).', action: 'Make the config drive smaller.' },
   'configdrive.no_table': { status: 409, meaning: 'The disk has no partition table after its image was written, so no config drive partition can be added.', action: 'Use a whole-disk image with a partition table.' },
   'configdrive.mbr_no_slot': { status: 409, meaning: 'The MBR table has four primary partitions; no slot is left for the config drive.', action: 'Free a primary slot in the image, or use GPT.' },
-  'configdrive.no_space': { status: 409, meaning: 'No room after the last partition for the config drive.', action: 'Leave 64 MiB free at the end of the image’s table.' },
+  'configdrive.no_space': { status: 409, meaning: 'No room after the last partition for the config drive.', action: 'Leave room for the config drive (up to 64 MiB) after the last partition of the image.' },
   'configdrive.readback_failed': { status: 500, meaning: 'The config drive read back from its partition differs from what was written.', action: 'Check the disk.' },
   // The deploy ramdisk agent
   'agent.cmdline_unreadable': { status: 500, meaning: 'The agent cannot read the kernel command line.', action: 'Check /proc is mounted in the ramdisk (or give `--cmdline`).' },
