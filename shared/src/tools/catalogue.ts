@@ -32,7 +32,7 @@ export const TOOL_TABLE = {
   sfdisk: { package: 'fdisk', actions: ['create_partition', 'verify_table', 'write_configdrive'], runs: 'agent', also: 'reading partition tables' },
   partprobe: { package: 'parted', actions: ['reread_table', 'write_configdrive'], runs: 'agent' },
   partx: { package: 'util-linux', actions: ['reread_table', 'write_configdrive'], runs: 'agent', also: 'when partprobe fails, or without udev' },
-  udevadm: { package: 'udev', actions: ['reread_table', 'teardown'], runs: 'agent', also: 'udevadm settle after every command that changes devices', optional: true },
+  udevadm: { package: 'udev', actions: ['reread_table', 'teardown'], runs: 'agent', also: 'udevadm settle after a table is re-read and before a busy device is retried; skipped without udev', optional: true },
   // Wiping and teardown
   wipefs: { package: 'util-linux', actions: ['wipe', 'reread_table', 'teardown'], runs: 'agent' },
   dd: { package: 'coreutils', actions: ['wipe', 'write_image'], runs: 'agent' },
