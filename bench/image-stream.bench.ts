@@ -17,7 +17,7 @@ import { SystemRunner } from '../agent/src/system/runner';
 import { streamImageToDevice, type PipeLookup } from '../agent/src/image/pipeline';
 import { pipeLookup } from '../agent/src/execute/commands';
 import { systemImageIo } from '../agent/src/execute/image-io';
-import { bundleAgent } from '../test/helpers/vm';
+import { bundleAgent } from '../agent/src/build/bundle';
 
 const MiB = 1024 * 1024;
 const IMAGE_MIB = Number(process.env.BENCH_IMAGE_MIB ?? 512);

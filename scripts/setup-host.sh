@@ -4,41 +4,17 @@
 # and the loop-device tests use.
 set -euo pipefail
 
-declare -A PROVIDES=(
-  [sgdisk]=gdisk
-  [parted]=parted
-  [sfdisk]=fdisk
-  [wipefs]=util-linux
-  [losetup]=mount
-  [mkfs.ext4]=e2fsprogs
-  [mkfs.xfs]=xfsprogs
-  [mkfs.vfat]=dosfstools
-  [mkfs.btrfs]=btrfs-progs
-  [xorriso]=xorriso
-  [mcopy]=mtools
-  [bzip2]=bzip2
-  [xz]=xz-utils
-  [zstd]=zstd
-  [gzip]=gzip
-  [qemu-img]=qemu-utils
-  [setfattr]=attr
-  [setfacl]=acl
-  [curl]=curl
-  [time]=time
-  # the VM suite (npm run e2e): QEMU, and what goes into the test ramdisk
-  [qemu-system-x86_64]=qemu-system-x86
-  [busybox]=busybox-static
-  [mdadm]=mdadm
-  [lvm]=lvm2
-  [pdata_tools]=thin-provisioning-tools
-  [depmod]=kmod
-  [cpio]=cpio
-  [dash]=dash
-  # the deployed test OS (scripts/vm/build-os-image.sh) and UEFI boots
-  [grub-mkconfig]=grub-common
-  [grub-install]=grub2-common
-  [gettext]=gettext-base
-)
+# tool -> Debian package, from scripts/tools.tsv: the tools the agent runs (shared/src/tools/catalogue.ts; the
+# deployed image's grub tools too, the test OS is built here) and the tests' own (QEMU, busybox, cpio, ...). Plain
+# text because this runs before `npm install`; `npm run docs` writes it from the table. Tools the agent does
+# without (optional: udevadm, efibootmgr, update-initramfs) are not installed for it.
+TOOLS_TSV="$(dirname "$0")/tools.tsv"
+declare -A PROVIDES=()
+while IFS=$'\t' read -r tool pkg; do
+  PROVIDES[$tool]=$pkg
+done < <(awk -F'\t' '!/^#/ && $5 != "optional" {print $1 "\t" $2}' "$TOOLS_TSV")
+[ ${#PROVIDES[@]} -gt 0 ] || { echo "setup-host: no tools read from $TOOLS_TSV" >&2; exit 1; }
+# Files rather than commands, so not in the table: kept here.
 # qemu-img reads qcow2 images over HTTP with the curl block driver, packaged separately.
 QEMU_CURL=/usr/lib/x86_64-linux-gnu/qemu/block-curl.so
 

@@ -29,18 +29,24 @@ export function serviceApp(d: ServiceDeps): express.Express {
   app.use(layoutRoutes(d));
   app.use(agentRoutes(d));
   app.use(deploymentRoutes(d));
-  app.use((_req: Request, _res: Response, next: NextFunction) => next(new AnvilError('request.not_found', 'no such route', {}, 404)));
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new AnvilError('request.not_found', 'no such route')));
   // express recognises an error handler by its four parameters.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof AnvilError) {
-      const { entries, ...details } = err.details as Record<string, unknown>;
-      res.status(err.status >= 400 && err.status < 600 ? err.status : 500).json({ code: err.code, message: err.message, details: { ...details, ...(entries ? { entries } : {}) } });
-      return;
-    }
-    const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
-    if (status >= 500) d.log.error({ err }, 'unexpected error');
-    res.status(status).json({ code: status === 400 ? 'request.invalid' : 'service.error', message: err instanceof Error ? err.message : String(err) });
+    // The one place errors become answers: routes throw catalogued AnvilErrors (status from the catalogue),
+    // anything else is express's own (a body that is not JSON: 400) or a bug (500).
+    const e = err instanceof AnvilError ? err : foreignError(err);
+    if (e.status >= 500 && !(err instanceof AnvilError)) d.log.error({ err }, 'unexpected error');
+    // A validation report's entries go beside the code (OpenAPI: InvalidLayout), not inside details.
+    const { entries, ...details } = e.details as Record<string, unknown>;
+    res.status(e.status >= 400 && e.status < 600 ? e.status : 500).json({ code: e.code, message: e.message, details, ...(entries !== undefined ? { entries } : {}) });
   });
   return app;
+}
+
+/** An error from express or a library: its own status when it has one (body-parser's 400), else 500. */
+function foreignError(err: unknown): AnvilError {
+  const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AnvilError(status === 400 ? 'request.invalid' : 'service.error', message, {}, status >= 400 && status < 600 ? status : 500, err);
 }

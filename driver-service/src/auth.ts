@@ -41,7 +41,7 @@ export function keystoneAuth(service: KeystoneSession, log: Logger, cacheMs = 60
     const hit = cache.get(token);
     if (hit && hit.until > Date.now()) return hit;
     const res = await http.get('/auth/tokens', { headers: { 'X-Auth-Token': await service.token(), 'X-Subject-Token': token }, validateStatus: (s) => s === 200 || s === 404 || s === 401 });
-    if (res.status !== 200) throw new AnvilError('auth.invalid_token', 'the token is not valid (expired, revoked or unknown to Keystone)', {}, 401);
+    if (res.status !== 200) throw new AnvilError('auth.invalid_token', 'the token is not valid (expired, revoked or unknown to Keystone)');
     const info = TokenInfo.parse(res.data).token;
     const entry = { roles: info.roles.map((r) => r.name), user: info.user.name ?? info.user.id, until: Math.min(Date.now() + cacheMs, Date.parse(info.expires_at)) };
     if (cache.size > 10_000) cache.clear();
@@ -52,19 +52,19 @@ export function keystoneAuth(service: KeystoneSession, log: Logger, cacheMs = 60
     require: (right) => (req, _res, next) => {
       const token = req.get('x-auth-token');
       if (!token) {
-        next(new AnvilError('auth.missing_token', 'this route needs a Keystone token in X-Auth-Token', {}, 401));
+        next(new AnvilError('auth.missing_token', 'this route needs a Keystone token in X-Auth-Token'));
         return;
       }
       validate(token).then(
         (who) => {
           if (!rightsOf(who.roles).has(right)) {
             log.info({ user: who.user, roles: who.roles, right, path: req.path }, 'refused: missing right');
-            next(new AnvilError('auth.forbidden', `${right === 'write' ? 'changing' : 'reading'} this needs the ${right === 'write' ? 'admin' : 'reader, member or admin'} role`, {}, 403));
+            next(new AnvilError('auth.forbidden', `${right === 'write' ? 'changing' : 'reading'} this needs the ${right === 'write' ? 'admin' : 'reader, member or admin'} role`));
             return;
           }
           next();
         },
-        (err: unknown) => next(err instanceof AnvilError ? err : new AnvilError('auth.keystone_unavailable', `Keystone could not validate the token: ${err instanceof Error ? err.message : String(err)}`, {}, 503)),
+        (err: unknown) => next(err instanceof AnvilError ? err : new AnvilError('auth.keystone_unavailable', `Keystone could not validate the token: ${err instanceof Error ? err.message : String(err)}`)),
       );
     },
   };

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the bootstrap ramdisk Anvil's VM tests boot under QEMU: Debian's cloud kernel (from its .deb), and an
-# initramfs made of this host's node, the agent bundle's tools (util-linux, gdisk, parted, mdadm, lvm2,
-# thin tools, e2fsprogs, xfsprogs, dosfstools, compressors, xorriso, mtools) with their library closure and the
-# kernel modules for virtio, md, dm and the filesystems. No udev: devtmpfs makes the nodes, lvm makes its own.
+# initramfs made of this host's node, the agent's tools (scripts/tools.tsv: util-linux, gdisk, parted, mdadm,
+# lvm2, thin tools, e2fsprogs, xfsprogs, dosfstools, btrfs-progs, compressors, qemu-img, xorriso, mtools) with
+# their library closure, and the kernel modules for virtio, md, dm and the filesystems. No udev: devtmpfs makes the nodes, lvm makes its own.
 #   OUT=dir scripts/vm/build-ramdisk.sh      -> $OUT/vmlinuz, $OUT/initrd.img
 set -euo pipefail
 OUT=${OUT:-/var/tmp/anvil-vm}
@@ -37,12 +37,16 @@ done
 cp "$work/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
 depmod -b "$root" "$kver"
 
-# Programs and their libraries.
-bins=(node dash busybox kmod
-  mount umount losetup lsblk blkid wipefs sfdisk partx blockdev swapon swapoff blkdiscard findmnt mkswap
-  sgdisk parted partprobe mdadm lvm dmsetup pdata_tools
-  mke2fs e2fsck resize2fs tune2fs debugfs dumpe2fs mkfs.xfs xfs_db xfs_repair xfs_growfs mkfs.fat mkfs.btrfs btrfstune
-  tar gzip zstd xz bzip2 dd xorriso mcopy mkdir rm cat sync chroot truncate stat sha256sum getfattr setfattr tee)
+# Programs and their libraries. The agent's, from scripts/tools.tsv (shared/src/tools/catalogue.ts): the tools
+# that run on the agent, each as the binary it is (pvcreate is lvm) plus a link by its name; not the optional ones
+# (udevadm: there is no udev here) nor those run inside the deployed image (grub-install).
+agent_tools=$(awk -F'\t' '!/^#/ && $3 == "agent" && $5 != "optional" {print $1 "\t" ($4 == "-" ? $1 : $4)}' "$here/../tools.tsv")
+[ -n "$agent_tools" ] || { echo "build-ramdisk: no tools in $here/../tools.tsv" >&2; exit 1; }
+# The guest's own, which no action runs: node for the agent bundle, its init (dash, busybox, kmod), and what the
+# e2e tests inspect disks with.
+extra=(node dash busybox kmod lvm pdata_tools losetup swapon findmnt debugfs dumpe2fs xfs_db xfs_repair rm cat stat sha256sum getfattr setfattr)
+# shellcheck disable=SC2207
+bins=($(printf '%s\n' "${extra[@]}" $(cut -f2 <<<"$agent_tools") | sort -u))
 for b in "${bins[@]}"; do
   p=$(command -v "$b" || true)
   [ -n "$p" ] || { echo "build-ramdisk: $b is not installed (npm run setup)" >&2; exit 1; }
@@ -52,16 +56,16 @@ for b in "${bins[@]}"; do
     [ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
   done
 done
-# Names the tools are called by.
-ln -sf dash "$root/bin/sh"
-for n in pvcreate pvremove pvs vgcreate vgchange vgremove vgs lvcreate lvremove lvs; do ln -sf lvm "$root/bin/$n"; done
-for n in thin_check thin_repair thin_dump; do ln -sf pdata_tools "$root/bin/$n"; done
-for n in mkfs.ext2 mkfs.ext3 mkfs.ext4; do ln -sf mke2fs "$root/bin/$n"; done
-ln -sf mkfs.fat "$root/bin/mkfs.vfat"
+# Names the tools are called by: the table's links (sh -> dash, pvcreate -> lvm, mkfs.vfat -> mkfs.fat, ...), then
+# the e2e tests' and busybox's.
+while IFS=$'\t' read -r name binary; do
+  [ "$name" = "$binary" ] || ln -sf "$binary" "$root/bin/$name"
+done <<<"$agent_tools"
+for n in pvremove vgremove lvremove lvs; do ln -sf lvm "$root/bin/$n"; done
+for n in thin_repair thin_dump; do ln -sf pdata_tools "$root/bin/$n"; done
 ln -sf kmod "$root/bin/modprobe"; ln -sf kmod "$root/bin/insmod"
 for n in poweroff sleep ls ln cp mv head tail cut grep sed awk env date uname hostname ps kill chmod chown basename dirname; do ln -sf busybox "$root/bin/$n"; done
 ln -sf ../bin/* "$root/sbin/" 2>/dev/null || true
-xfs_admin=$(command -v xfs_admin) && cp "$xfs_admin" "$root/bin/xfs_admin"
 cat > "$root/etc/lvm/lvm.conf" <<'LVM'
 devices { obtain_device_list_from_udev = 0 }
 activation { udev_sync = 0 udev_rules = 0 }

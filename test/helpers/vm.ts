@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundleAgent } from '../../agent/src/build/bundle';
 
 /**
  * Emulated servers for the e2e suite: QEMU (TCG) boots Debian's cloud kernel with Anvil's test ramdisk
@@ -22,11 +23,6 @@ export function prepareVm(): void {
     writeFileSync(stamp, want);
   }
   bundleAgent(join(VM_DIR, 'anvil.cjs'));
-}
-
-/** The agent as a ramdisk carries it: one esbuild bundle of the CLI (agent/src/cli/run.ts), without tsx. */
-export function bundleAgent(outfile: string): void {
-  execFileSync(join(ROOT, 'node_modules/esbuild/bin/esbuild'), ['agent/src/cli/run.ts', '--bundle', '--platform=node', '--target=node20', '--main-fields=module,main', `--outfile=${outfile}`, '--log-level=warning'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 export interface VmRun {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AnvilError } from '@anvil/shared';
+import { AnvilError, isErrorCode } from '@anvil/shared';
 import { readData } from './io';
 import { serviceRequest } from './service-client';
 import type { Io } from './plan-commands';
@@ -10,7 +10,8 @@ async function call(service: string, method: string, path: string, body?: unknow
   if (res.status >= 300) {
     const e = (res.data ?? {}) as { code?: string; message?: string; entries?: { severity: string; pointer: string; code: string; message: string }[] };
     const lines = e.entries?.map((x) => `  ${x.severity} ${x.pointer || '/'} ${x.code}: ${x.message}`) ?? [];
-    throw new AnvilError(e.code ?? `cli.http_${res.status}`, [e.message ?? `HTTP ${res.status}`, ...lines].join('\n'));
+    // The service's own code when this anvil knows it; an unknown one (another version) becomes cli.http_<status>.
+    throw new AnvilError(isErrorCode(e.code) ? e.code : `cli.http_${res.status}`, [e.message ?? `HTTP ${res.status}`, ...lines].join('\n'), {}, res.status);
   }
   return res.data;
 }

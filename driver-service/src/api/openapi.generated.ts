@@ -218,12 +218,16 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         Error: {
-            /** @description Stable error code, e.g. `metadata.not_deploying`. */
+            /** @description Stable error code, e.g. `metadata.not_deploying`; every code is in docs/reference/error-codes.md. */
             code: string;
             message: string;
             details?: {
                 [key: string]: unknown;
             };
+            /** @description The validation report's entries, on errors that carry one (`metadata.invalid_plan`; `layout.invalid` is InvalidLayout). */
+            entries?: {
+                [key: string]: unknown;
+            }[];
         };
         AdoptRequest: {
             /** @description Stored as `driver_info.anvil_layout`. */

@@ -20,7 +20,7 @@ export interface Adoption {
  * capability URL in driver_info.anvil_metadata_url (the old one stops working).
  */
 export async function adoptNode(ironic: IronicClient, repo: Repository, config: ServiceConfigT, ident: string, layout?: string): Promise<Adoption> {
-  if (layout !== undefined && !(await repo.layout(layout))) throw new AnvilError('layout.not_found', `no layout named ${layout}`, {}, 404);
+  if (layout !== undefined && !(await repo.layout(layout))) throw new AnvilError('layout.not_found', `no layout named ${layout}`);
   const node = await ironic.getNode(ident);
   const secret = newSecret();
   const url = metadataUrl(config.public_url, node.uuid, secret);
@@ -28,7 +28,7 @@ export async function adoptNode(ironic: IronicClient, repo: Repository, config: 
   if (layout !== undefined) ops.push({ op: 'add', path: `/driver_info/${LAYOUT_KEY}`, value: layout });
   if (node.deploy_interface !== 'custom-agent') {
     if (!INTERFACE_STATES.includes(node.provision_state) && !node.maintenance) {
-      throw new AnvilError('adopt.wrong_state', `node ${node.uuid} is ${node.provision_state}: Ironic changes its deploy interface only in ${INTERFACE_STATES.join(', ')} or in maintenance`, { state: node.provision_state }, 409);
+      throw new AnvilError('adopt.wrong_state', `node ${node.uuid} is ${node.provision_state}: Ironic changes its deploy interface only in ${INTERFACE_STATES.join(', ')} or in maintenance`, { state: node.provision_state });
     }
     ops.push({ op: 'replace', path: '/deploy_interface', value: 'custom-agent' });
   }

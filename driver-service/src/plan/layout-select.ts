@@ -19,10 +19,10 @@ export async function selectLayout(node: IronicNodeT, repo: Repository, configDe
   for (const [name, via] of candidates) {
     if (typeof name !== 'string' || !name) continue;
     const layout = await repo.layout(name);
-    if (!layout) throw new AnvilError('metadata.layout_missing', `${via} names layout ${name}, which the service does not have`, { layout: name }, 409);
+    if (!layout) throw new AnvilError('metadata.layout_missing', `${via} names layout ${name}, which the service does not have`, { layout: name });
     return { layout, via };
   }
   const fallback = (await repo.defaultLayout()) ?? (configDefault ? await repo.layout(configDefault) : undefined);
   if (fallback) return { layout: fallback, via: 'the service default' };
-  throw new AnvilError('metadata.no_layout', `no layout for node ${node.uuid}: set instance_info.anvil_layout, driver_info.anvil_layout, a CUSTOM_ANVIL_<NAME> trait, or a default layout`, {}, 409);
+  throw new AnvilError('metadata.no_layout', `no layout for node ${node.uuid}: set instance_info.anvil_layout, driver_info.anvil_layout, a CUSTOM_ANVIL_<NAME> trait, or a default layout`);
 }

@@ -12,7 +12,7 @@ export function deploymentRoutes(d: ServiceDeps): Router {
   });
   r.get('/v1/deployments/:node', d.auth.require('read'), async (req, res) => {
     const dep = await d.repo.latestDeployment(param(req, 'node'));
-    if (!dep) throw new AnvilError('deployment.not_found', `no deployment of node ${param(req, 'node')}`, {}, 404);
+    if (!dep) throw new AnvilError('deployment.not_found', `no deployment of node ${param(req, 'node')}`);
     res.json(dep satisfies DeploymentBody);
   });
   // Server-sent events: the current state at once, then one event per change. Changes this replica makes

@@ -16,7 +16,7 @@ export function layoutRoutes(d: ServiceDeps): Router {
   });
   r.get('/v1/layouts/:name', d.auth.require('read'), async (req, res) => {
     const l = await d.repo.layout(param(req, 'name'));
-    if (!l) throw new AnvilError('layout.not_found', `no layout named ${param(req, 'name')}`, {}, 404);
+    if (!l) throw new AnvilError('layout.not_found', `no layout named ${param(req, 'name')}`);
     res.json(l satisfies LayoutBody);
   });
   r.put('/v1/layouts/:name', d.auth.require('write'), async (req, res) => {
@@ -28,13 +28,14 @@ export function layoutRoutes(d: ServiceDeps): Router {
     const sample = fillLayout(body.data.plan, SAMPLE_VALUES, { nodeUuid: '00000000-0000-4000-8000-000000000000', deploymentId: 'validation', layout: name });
     const report = validatePlan(JSON.stringify(sample)).report;
     if (!report.valid) {
-      res.status(422).json({ code: 'layout.invalid', message: `layout ${name} is not a valid plan`, entries: report.entries.map((e) => ({ severity: e.severity, code: e.code, pointer: e.pointer, message: e.message })) });
-      return;
+      // 422 with the entries beside the code (the error handler lifts them out of details).
+      const entries = report.entries.map((e) => ({ severity: e.severity, code: e.code, pointer: e.pointer, message: e.message }));
+      throw new AnvilError('layout.invalid', `layout ${name} is not a valid plan`, { entries });
     }
     res.json(await d.repo.putLayout({ name, description: body.data.description, plan: body.data.plan, default: body.data.default ?? false }));
   });
   r.delete('/v1/layouts/:name', d.auth.require('write'), async (req, res) => {
-    if (!(await d.repo.deleteLayout(param(req, 'name')))) throw new AnvilError('layout.not_found', `no layout named ${param(req, 'name')}`, {}, 404);
+    if (!(await d.repo.deleteLayout(param(req, 'name')))) throw new AnvilError('layout.not_found', `no layout named ${param(req, 'name')}`);
     res.status(204).end();
   });
   return r;

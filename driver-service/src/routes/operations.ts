@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { Router } from 'express';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import { AnvilError } from '@anvil/shared';
 import type { ServiceDeps } from '../deps';
 
 const SPEC = join(__dirname, '../../../docs/openapi/driver-service.yaml');
@@ -18,7 +19,8 @@ export function operationRoutes(d: ServiceDeps): Router {
       await d.ironic.ping();
       res.json({ status: 'ready' });
     } catch (err) {
-      res.status(503).json({ code: 'service.not_ready', message: err instanceof Error ? err.message : String(err) });
+      // Answered by the app's one error handler, as every error is (503 from the catalogue).
+      throw new AnvilError('service.not_ready', err instanceof Error ? err.message : String(err), {}, undefined, err);
     }
   });
   r.get('/metrics', async (_req, res) => {

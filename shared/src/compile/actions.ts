@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors/catalogue';
 import type { ConfigDriveT } from '../plan/v1/configdrive';
 import type { ImageT } from '../plan/v1/image';
 import { redactUrl } from '../protocol/redact';
@@ -33,7 +34,7 @@ export interface Command {
   /** Exit codes that are success besides 0 (e2fsck -p exits 1 when it repaired something). */
   readonly okCodes?: readonly number[];
   /** The error code when the command fails (a catalogued code; default exec.command_failed). */
-  readonly failCode?: string;
+  readonly failCode?: ErrorCode;
   /** Run instead when this command fails (partprobe → partx). */
   readonly fallback?: Command;
   /** Standard output is appended to this file (the shell's `>>`). */

@@ -1,10 +1,15 @@
-/** The one error type Anvil throws: a stable code, a sentence for people, details for machines. */
+import { statusOf, type ErrorCode } from './catalogue';
+
+/**
+ * The one error type Anvil throws: a stable code, a sentence for people, details for machines. The code is
+ * one of the catalogue (./catalogue.ts), which also gives the HTTP status unless the call site passes its own.
+ */
 export class AnvilError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
   readonly status: number;
 
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, status = 400, cause?: unknown) {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, status: number = statusOf(code), cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'AnvilError';
     this.code = code;
@@ -12,7 +17,7 @@ export class AnvilError extends Error {
     this.status = status;
   }
 
-  toJSON(): { code: string; message: string; details: Readonly<Record<string, unknown>> } {
+  toJSON(): { code: ErrorCode; message: string; details: Readonly<Record<string, unknown>> } {
     return { code: this.code, message: this.message, details: this.details };
   }
 }

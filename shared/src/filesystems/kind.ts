@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors/catalogue';
 import type { FsType } from '../plan/v1/filesystem';
 
 /** argv only: the filesystem modules stand below the compiler and know nothing of its actions. */
@@ -19,7 +20,7 @@ export interface FilesystemKind {
   readonly uuidPattern: RegExp;
   mkfs(device: string, uuid: string, label: string | undefined, extra: readonly string[]): Argv;
   /** After a filesystem image was written: check it, grow it to the device, give it this deployment's UUID. */
-  afterImage(device: string, uuid: string): ReadonlyArray<{ argv: Argv; okCodes?: readonly number[]; failCode?: string }>;
+  afterImage(device: string, uuid: string): ReadonlyArray<{ argv: Argv; okCodes?: readonly number[]; failCode?: ErrorCode }>;
   /** Grows a filesystem image that can only grow while mounted. */
   growMounted?(mountpoint: string): Argv;
   /** The fstab pass number (fs_passno) at this mount path. */

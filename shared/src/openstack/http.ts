@@ -73,14 +73,20 @@ export function serviceMessage(data: unknown): string | undefined {
   return undefined;
 }
 
-/** Turns an axios failure into an AnvilError `<service>.http_<status>` (or `<service>.unreachable`). */
-export function toServiceError(service: string, what: string, err: unknown): AnvilError {
+/** The OpenStack services Anvil calls; each has its `<service>.unreachable`, `.failed` and `.http_<status>` codes. */
+export type OpenStackService = 'ironic' | 'glance' | 'keystone';
+
+/**
+ * Turns an axios failure into an AnvilError `<service>.http_<status>` (or `<service>.unreachable`). The status
+ * comes from the catalogue: an HTTP answer keeps the service's own status, so a 404 from Ironic stays a 404.
+ */
+export function toServiceError(service: OpenStackService, what: string, err: unknown): AnvilError {
   if (err instanceof AnvilError) return err;
   if (err instanceof AxiosError) {
     const status = err.response?.status;
-    if (status === undefined) return new AnvilError(`${service}.unreachable`, `${what}: ${service} did not answer (${err.code ?? err.message})`, {}, 502, err);
+    if (status === undefined) return new AnvilError(`${service}.unreachable`, `${what}: ${service} did not answer (${err.code ?? err.message})`, {}, undefined, err);
     const msg = serviceMessage(err.response?.data) ?? err.message;
-    return new AnvilError(`${service}.http_${status}`, `${what}: ${service} answered ${status}: ${msg}`, { status }, status, err);
+    return new AnvilError(`${service}.http_${status}`, `${what}: ${service} answered ${status}: ${msg}`, { status }, undefined, err);
   }
-  return new AnvilError(`${service}.failed`, `${what}: ${err instanceof Error ? err.message : String(err)}`, {}, 500, err);
+  return new AnvilError(`${service}.failed`, `${what}: ${err instanceof Error ? err.message : String(err)}`, {}, undefined, err);
 }

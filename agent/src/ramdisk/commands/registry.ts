@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AnvilError, type Logger } from '@anvil/shared';
+import { AnvilError, type ErrorCode, type Logger } from '@anvil/shared';
 
 export type CommandStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'VERSION_MISMATCH';
 
@@ -9,8 +9,8 @@ export interface CommandErrorBody {
   code: number;
   message: string;
   details: string;
-  /** Anvil's stable error code. */
-  anvil_code?: string;
+  /** Anvil's stable error code (docs/reference/error-codes.md). */
+  anvil_code?: ErrorCode;
 }
 
 /** A command result in IPA's shape. Parameters are not echoed back (they carry the config drive). */

@@ -15,7 +15,7 @@ describe('the command API', () => {
     const specs = new Map<string, CommandSpec>([
       ['deploy.get_deploy_steps', { async: false, run: () => Promise.resolve({ deploy_steps: {}, hardware_manager_version: {} }) }],
       ['deploy.execute_deploy_step', { async: true, run: () => new Promise((r) => (release = () => r({ deploy_result: null, deploy_step: { step: 's' } }))) }],
-      ['standby.sync', { async: false, run: () => Promise.reject(new AnvilError('x.failed', 'the sync failed:\nbecause')) }],
+      ['standby.sync', { async: false, run: () => Promise.reject(new AnvilError('exec.failed', 'the sync failed:\nbecause')) }],
     ]);
     const processor = new CommandProcessor(specs, log);
     const { server } = await listen(agentApp({ commands: processor, token: () => TOKEN, log, startedAt: new Date(0) }), '127.0.0.1', 0);
@@ -55,7 +55,7 @@ describe('the command API', () => {
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { faultstring: string }).faultstring).toContain('Unknown command: deploy.nope');
     const failed = (await (await post('standby.sync')).json()) as { command_status: string; command_error: Record<string, unknown> };
-    expect(failed).toMatchObject({ command_status: 'FAILED', command_error: { type: 'CommandExecutionError', message: 'the sync failed', details: 'the sync failed: because [x.failed]', anvil_code: 'x.failed' } });
+    expect(failed).toMatchObject({ command_status: 'FAILED', command_error: { type: 'CommandExecutionError', message: 'the sync failed', details: 'the sync failed: because [exec.failed]', anvil_code: 'exec.failed' } });
     const list = (await (await fetch(`${base}/v1/commands`)).json()) as { commands: { command_name: string }[] };
     expect(list.commands.map((c) => c.command_name)).toEqual(['get_deploy_steps', 'execute_deploy_step', 'sync']);
   });
