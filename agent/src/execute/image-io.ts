@@ -6,7 +6,7 @@ import { fetchConfigdrive } from '../configdrive/fetch';
 import { writeImageToPartition } from '../configdrive/write';
 import { tableLabel } from '../disk/gpt';
 import { toolExists } from '../system/runner';
-import { isMounted, type ConditionEnv } from './commands';
+import { isMounted, type ConditionEnv } from './conditions';
 import { extractTar, streamImageToDevice, writeQcow2, type ImageDeps } from '../image/pipeline';
 
 /**

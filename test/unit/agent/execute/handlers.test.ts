@@ -1,5 +1,6 @@
 import { compilePlan, renderCommand, silentLogger, type Action, type Command, type CompiledPlan } from '@anvil/shared';
-import { conditionHolds, fillCommand } from '../../../../agent/src/execute/commands';
+import { fillCommand } from '../../../../agent/src/execute/commands';
+import { conditionHolds } from '../../../../agent/src/execute/conditions';
 import { executePlan } from '../../../../agent/src/execute/executor';
 import { StateStore } from '../../../../agent/src/execute/state';
 import { examples } from '../../../helpers/examples';
