@@ -2,10 +2,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AnvilError, CODES, ERROR_FAMILIES, ERRORS, isErrorCode, silentLogger, statusOf } from '@anvil/shared';
-import { serviceApp } from '../../driver-service/src/app';
-import type { ServiceDeps } from '../../driver-service/src/deps';
+import { serviceApp } from '../../../../driver-service/src/app';
+import type { ServiceDeps } from '../../../../driver-service/src/deps';
 
-const ROOT = join(__dirname, '../..');
+const ROOT = join(__dirname, '../../../..');
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

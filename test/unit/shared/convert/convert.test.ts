@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertBareon, convertNailgun, validatePlan } from '@anvil/shared';
 
-const fixture = (name: string): unknown => JSON.parse(readFileSync(join(__dirname, '../fixtures/convert', name), 'utf8')) as unknown;
+const fixture = (name: string): unknown => JSON.parse(readFileSync(join(__dirname, '../../../fixtures/convert', name), 'utf8')) as unknown;
 const inventory = fixture('inventory.json');
 
 type AnyPlan = {

@@ -1,6 +1,6 @@
 import { compilePlan, compileValidated, renderActions, validatePlan, type CompiledPlan } from '@anvil/shared';
-import { examples } from '../helpers/examples';
-import { withPlan } from '../helpers/plans';
+import { examples } from '../../../helpers/examples';
+import { withPlan } from '../../../helpers/plans';
 
 const GiB = 1024 ** 3;
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { compileValidated, gptUsable, validatePlan, type Action } from '@anvil/shared';
-import { examples } from '../helpers/examples';
-import { basePlan } from '../helpers/plans';
+import { examples } from '../../../helpers/examples';
+import { basePlan } from '../../../helpers/plans';
 
 /** Numbers of runs are printed in the closing note of the work; keep them fixed. */
 export const RUNS = { random: 400, mutated: 600, generated: 800 };

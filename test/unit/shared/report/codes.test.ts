@@ -1,5 +1,5 @@
 import { CODES, validatePlan, type Code } from '@anvil/shared';
-import { basePlan, disk, withPlan, type Json } from '../helpers/plans';
+import { basePlan, disk, withPlan, type Json } from '../../../helpers/plans';
 
 interface Case {
   plan?: Json;

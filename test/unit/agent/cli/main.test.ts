@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '@anvil/agent';
-import { EXAMPLES_DIR } from '../helpers/examples';
+import { EXAMPLES_DIR } from '../../../helpers/examples';
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -82,7 +82,7 @@ describe('anvil plan', () => {
   });
 
   it('convert writes the native plan to stdout and remarks to stderr', async () => {
-    const r = await run('plan', 'convert', '--from', 'bareon', join(__dirname, '../fixtures/convert/bareon-deploy-config.json'));
+    const r = await run('plan', 'convert', '--from', 'bareon', join(__dirname, '../../../fixtures/convert/bareon-deploy-config.json'));
     expect(r.code).toBe(0);
     expect((JSON.parse(r.out) as { version: number }).version).toBe(1);
   });
