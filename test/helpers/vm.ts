@@ -16,7 +16,8 @@ export const VM_DIR = process.env.ANVIL_VM_DIR ?? '/var/tmp/anvil-vm';
 /** Builds the ramdisk (once; rebuilt when its scripts change) and the agent bundle (every run). */
 export function prepareVm(): void {
   const stamp = join(VM_DIR, 'stamp');
-  const inputs = ['scripts/vm/build-ramdisk.sh', 'scripts/vm/guest-init.sh'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+  // The tools list is an input too: the ramdisk carries what scripts/tools.tsv names.
+  const inputs = ['scripts/vm/build-ramdisk.sh', 'scripts/vm/guest-init.sh', 'scripts/tools.tsv'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
   const want = createHash('sha256').update(inputs).digest('hex');
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want || !existsSync(join(VM_DIR, 'initrd.img'))) {
     execFileSync('bash', [join(ROOT, 'scripts/vm/build-ramdisk.sh')], { env: { ...process.env, OUT: VM_DIR }, stdio: 'inherit' });
