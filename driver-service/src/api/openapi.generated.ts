@@ -206,8 +206,8 @@ export interface paths {
         /**
          * A file of a stored bootstrap image (what iPXE, live-boot and Ironic's image cache fetch)
          * @description No authentication: a booting ramdisk cannot present a token, and the files (kernel, initramfs,
-         *     root filesystem) hold no secrets. Served with Content-Length, Last-Modified and ETag; Range and
-         *     conditional requests are honoured. HEAD answers the same headers (Ironic's image cache sends a HEAD
+         *     root filesystem) hold no secrets. Served with Content-Length, Last-Modified and ETag; Range is
+         *     honoured. HEAD answers the same headers (Ironic's image cache sends a HEAD
          *     before each use to check the size and Last-Modified).
          */
         get: operations["getBootstrapFile"];
@@ -859,13 +859,6 @@ export interface operations {
                 content: {
                     "application/octet-stream": string;
                 };
-            };
-            /** @description Not modified (If-None-Match / If-Modified-Since). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             404: components["responses"]["Error"];
             /** @description The range is not satisfiable. */

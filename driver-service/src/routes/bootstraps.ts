@@ -23,9 +23,10 @@ const view = (b: StoredBootstrap, publicUrl: string): Record<string, unknown> =>
  */
 export function bootstrapRoutes(d: ServiceDeps): Router {
   const r = Router();
-  const store = d.config.bootstrap_store;
+  // Read per request: the configuration is the deps' (tests build the app with partial deps).
+  const store = (): string => d.config.bootstrap_store;
   r.get('/v1/bootstraps', d.auth.require('read'), async (_req, res) => {
-    res.json({ bootstraps: (await listBootstraps(store)).map((b) => view(b, d.config.public_url)) });
+    res.json({ bootstraps: (await listBootstraps(store())).map((b) => view(b, d.config.public_url)) });
   });
   // express's static file serving (send): Content-Length, Last-Modified, ETag, Range and conditional GETs; HEAD
   // is answered by the same route. Only the three boot files of a uuid directory; never metadata.yaml or a link.
@@ -36,7 +37,7 @@ export function bootstrapRoutes(d: ServiceDeps): Router {
       next(new AnvilError('bootstrap.not_found', `no bootstrap file ${uuid}/${file} (served: ${SERVED_FILES.join(', ')})`));
       return;
     }
-    res.sendFile(`${uuid}/${file}`, { root: store, dotfiles: 'deny', maxAge: 0, lastModified: true, etag: true }, (err?: Error) => {
+    res.sendFile(`${uuid}/${file}`, { root: store(), dotfiles: 'deny', maxAge: 0, lastModified: true, etag: true }, (err?: Error) => {
       if (!err) return;
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || (err as { status?: number }).status === 404) next(new AnvilError('bootstrap.not_found', `the store holds no ${uuid}/${file}`));
@@ -44,7 +45,7 @@ export function bootstrapRoutes(d: ServiceDeps): Router {
     });
   });
   r.post('/v1/bootstraps/:uuid/activate', d.auth.require('write'), async (req, res) => {
-    const image = await activateBootstrap(store, param(req, 'uuid'));
+    const image = await activateBootstrap(store(), param(req, 'uuid'));
     const nodes = await repointNodes(d.ironic, d.repo, d.config, image);
     d.log.info({ bootstrap: image.uuid, nodes: nodes.length, failed: nodes.filter((n) => !n.ok).length }, 'bootstrap activated');
     res.json({ uuid: image.uuid, label: image.label, nodes });
