@@ -47,7 +47,8 @@ export const AgentConfig = z.strictObject({
   /** Power off the machine on standby.power_off (true inside a ramdisk), or just end the daemon. */
   powerOff: z.boolean(),
   logFile: z.string().optional(),
-  bootstrapUuid: z.uuid().optional().describe('anvil.bootstrap: the bootstrap image of the store this ramdisk is (set by the driver-service on activation; reported with progress).'),
+  // Checked with the store's own uuid pattern before (a malformed one is dropped, never a reason not to start).
+  bootstrapUuid: z.string().optional().describe('anvil.bootstrap: the bootstrap image of the store this ramdisk is (set by the driver-service on activation; reported with progress).'),
 });
 export type AgentConfigT = z.infer<typeof AgentConfig>;
 

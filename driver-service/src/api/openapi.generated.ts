@@ -453,10 +453,7 @@ export interface components {
         /** @description A batch of progress events, oldest first. */
         ProgressReport: {
             events: components["schemas"]["ProgressEvent"][];
-            /**
-             * Format: uuid
-             * @description The bootstrap image the agent runs from (`anvil.bootstrap=` on its kernel command line), when it booted from one of the store.
-             */
+            /** @description The bootstrap image the agent runs from (`anvil.bootstrap=` on its kernel command line), when it booted from one of the store. */
             bootstrap_uuid?: string;
         };
         /** @description One deploy of a node. */
