@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AnvilError } from '@anvil/shared';
 import type { ServiceDeps } from './deps';
+import { bootstrapRoutes } from './routes/bootstraps';
 import { deploymentRoutes } from './routes/deployments';
 import { layoutRoutes } from './routes/layouts';
 import { agentRoutes } from './routes/metadata';
@@ -29,6 +30,7 @@ export function serviceApp(d: ServiceDeps): express.Express {
   app.use(layoutRoutes(d));
   app.use(agentRoutes(d));
   app.use(deploymentRoutes(d));
+  app.use(bootstrapRoutes(d));
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new AnvilError('request.not_found', 'no such route')));
   // express recognises an error handler by its four parameters.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars

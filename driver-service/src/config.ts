@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AnvilError } from '@anvil/shared';
+import { DEFAULT_BOOTSTRAP_STORE } from '@anvil/shared/bootstrap';
 
 export const ServiceConfig = z.strictObject({
   listen_host: z.string().default('127.0.0.1'),
@@ -35,6 +36,8 @@ export const ServiceConfig = z.strictObject({
     .describe('The only roles such a credential carries (of the service user\'s roles on its project): Keystone does not apply access rules to its own API, so the credential must not carry admin.'),
   node_cache_ms: z.coerce.number().int().min(200).max(60_000).default(2000).describe('How often the deploying nodes are read from Ironic in bulk (plan fetches are answered from that read).'),
   default_layout: z.string().optional(),
+  bootstrap_store: z.string().default(DEFAULT_BOOTSTRAP_STORE).describe('The bootstrap store the service serves read-only (`/v1/bootstraps`) and activates in (the `anvil bootstrap` commands\' default too).'),
+  agent_kernel_params: z.string().default('%default%').describe('The agent\'s own kernel parameters: activation writes them, the image\'s extend_kopts and anvil.bootstrap=<uuid> into driver_info.kernel_append_params (`%default%` is Ironic\'s [pxe] kernel_append_params).'),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
 export type ServiceConfigT = z.infer<typeof ServiceConfig>;
@@ -49,6 +52,8 @@ const ENV: Record<string, keyof ServiceConfigT> = {
   ANVIL_IRONIC_MICROVERSION: 'ironic_microversion',
   ANVIL_AUTH: 'auth',
   ANVIL_DEFAULT_LAYOUT: 'default_layout',
+  ANVIL_BOOTSTRAP_STORE: 'bootstrap_store',
+  ANVIL_AGENT_KERNEL_PARAMS: 'agent_kernel_params',
   ANVIL_GLANCE_URL: 'glance_url',
   ANVIL_NODE_CACHE_MS: 'node_cache_ms',
   ANVIL_CREDENTIAL_TTL_SECONDS: 'credential_ttl_seconds',

@@ -5,7 +5,7 @@ import { serviceRequest } from './service-client';
 import type { Io } from './plan-commands';
 
 /** A call to the driver-service; its `{code, message}` errors become AnvilErrors. */
-async function call(service: string, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function call(service: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await serviceRequest(service, method, path, body);
   if (res.status >= 300) {
     const e = (res.data ?? {}) as { code?: string; message?: string; entries?: { severity: string; pointer: string; code: string; message: string }[] };

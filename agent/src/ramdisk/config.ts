@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AnvilError } from '@anvil/shared';
+import { BOOTSTRAP_KOPT, isBootstrapUuid } from '@anvil/shared/bootstrap';
 
 /** Splits a kernel command line into `key=value` pairs (double-quoted values may hold spaces). */
 export function parseCmdline(text: string): Map<string, string> {
@@ -46,6 +47,8 @@ export const AgentConfig = z.strictObject({
   /** Power off the machine on standby.power_off (true inside a ramdisk), or just end the daemon. */
   powerOff: z.boolean(),
   logFile: z.string().optional(),
+  // Checked with the store's own uuid pattern before (a malformed one is dropped, never a reason not to start).
+  bootstrapUuid: z.string().optional().describe('anvil.bootstrap: the bootstrap image of the store this ramdisk is (set by the driver-service on activation; reported with progress).'),
 });
 export type AgentConfigT = z.infer<typeof AgentConfig>;
 
@@ -86,7 +89,8 @@ export function inRamdisk(mounts = '/proc/mounts'): boolean {
 /**
  * The agent's configuration from the kernel command line (`/proc/cmdline`, or `flags.cmdline`) and flags:
  * `ipa-api-url`, `BOOTIF`, `ipa-agent-token`, `ipa-global-request-id`, `ipa-debug` and `anvil.*`
- * (`anvil.listen_port`, `anvil.advertise_host`, `anvil.lookup_timeout`, `anvil.node_uuid`, `anvil.macs`).
+ * (`anvil.listen_port`, `anvil.advertise_host`, `anvil.lookup_timeout`, `anvil.node_uuid`, `anvil.macs`, `anvil.bootstrap`:
+ * a value that is not a uuid is ignored, it only labels reports).
  */
 export function loadAgentConfig(flags: AgentFlags, readText: (path: string) => string = (p) => readFileSync(p, 'utf8')): AgentConfigT {
   let text = '';
@@ -104,6 +108,7 @@ export function loadAgentConfig(flags: AgentFlags, readText: (path: string) => s
   if (!apiUrl) throw new AnvilError('agent.no_api_url', 'no Ironic API URL: the kernel command line has no ipa-api-url= (Ironic adds it when it boots the ramdisk) and --api-url was not given');
   const num = (v: string | undefined, d: number): number => (v === undefined || v === '' ? d : Number(v));
   const ramdisk = inRamdisk();
+  const bootstrapUuid = k.get(BOOTSTRAP_KOPT)?.toLowerCase();
   const parsed = AgentConfig.safeParse({
     apiUrl: apiUrl.split(',')[0],
     ...(bootif ? { bootif } : {}),
@@ -124,6 +129,7 @@ export function loadAgentConfig(flags: AgentFlags, readText: (path: string) => s
     ...(flags.onlyDisks ? { onlyDisks: flags.onlyDisks.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
     powerOff: flags.powerOff ?? ramdisk,
     ...(flags.logFile ? { logFile: flags.logFile } : {}),
+    ...(bootstrapUuid !== undefined && isBootstrapUuid(bootstrapUuid) ? { bootstrapUuid } : {}),
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;

@@ -20,6 +20,8 @@ export class HttpReporter implements Reporter {
     private readonly target: { url: string; capability: string },
     private readonly log: Logger,
     private readonly intervalMs = 1000,
+    /** The bootstrap image the agent runs from (`anvil.bootstrap=`), sent with every report. */
+    private readonly bootstrapUuid?: string,
   ) {}
 
   emit(event: ProgressEvent): void {
@@ -60,7 +62,7 @@ export class HttpReporter implements Reporter {
       const res = await request(this.target.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [CAPABILITY_HEADER]: this.target.capability },
-        body: JSON.stringify({ events } satisfies ProgressReport),
+        body: JSON.stringify({ events, ...(this.bootstrapUuid ? { bootstrap_uuid: this.bootstrapUuid } : {}) } satisfies ProgressReport),
         headersTimeout: 5000,
         bodyTimeout: 5000,
       });

@@ -162,6 +162,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/nodes/{node}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An adopted node as the service knows it, with the bootstrap its agent last reported */
+        get: operations["getNode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bootstraps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bootstrap images of the service's store (`bootstrap_store`), with their status */
+        get: operations["listBootstraps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bootstraps/{uuid}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of a stored bootstrap image (what iPXE, live-boot and Ironic's image cache fetch)
+         * @description No authentication: a booting ramdisk cannot present a token, and the files (kernel, initramfs,
+         *     root filesystem) hold no secrets. Served with Content-Length, Last-Modified and ETag; Range is
+         *     honoured. HEAD answers the same headers (Ironic's image cache sends a HEAD
+         *     before each use to check the size and Last-Modified).
+         */
+        get: operations["getBootstrapFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bootstraps/{uuid}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make an image the active one and re-point every adopted node at it
+         * @description Switches the store's `active` symlink (a new link renamed over the old), then JSON-patches every
+         *     node the service has adopted: `driver_info.deploy_kernel` and `deploy_ramdisk` become this image's
+         *     URLs (the uuid is in them, so Ironic's image cache, keyed by URL, downloads the new files) and
+         *     `kernel_append_params` the agent's parameters, the image's `extend_kopts` and `anvil.bootstrap=<uuid>`.
+         *     Nodes Ironic refuses are listed with `ok: false`; activating again retries them.
+         */
+        post: operations["activateBootstrap"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -227,6 +308,41 @@ export interface components {
             /** @description The validation report's entries, on errors that carry one (`metadata.invalid_plan`; `layout.invalid` is InvalidLayout). */
             entries?: {
                 [key: string]: unknown;
+            }[];
+        };
+        Node: {
+            node_uuid: string;
+            layout: string | null;
+            /** Format: date-time */
+            adopted_at: string;
+            /** @description The bootstrap image the node's agent last reported running from (`anvil.bootstrap=`). */
+            bootstrap_uuid: string | null;
+            /** Format: date-time */
+            bootstrap_reported_at: string | null;
+        };
+        Bootstrap: {
+            /** Format: uuid */
+            uuid: string;
+            label: string | null;
+            distro: string;
+            /** @description `live` or `initramfs` (absent in hand-made archives). */
+            format: string | null;
+            /** @enum {string} */
+            status: "active" | "inactive";
+            built_at: string | null;
+            extend_kopts: string;
+            /** @description The image directory's URL; its files are under it. */
+            url: string;
+        };
+        Activation: {
+            /** Format: uuid */
+            uuid: string;
+            label: string | null;
+            nodes: {
+                node_uuid: string;
+                ok: boolean;
+                /** @description Why Ironic refused the patch (with the code). */
+                error?: string;
             }[];
         };
         AdoptRequest: {
@@ -337,6 +453,8 @@ export interface components {
         /** @description A batch of progress events, oldest first. */
         ProgressReport: {
             events: components["schemas"]["ProgressEvent"][];
+            /** @description The bootstrap image the agent runs from (`anvil.bootstrap=` on its kernel command line), when it booted from one of the store. */
+            bootstrap_uuid?: string;
         };
         /** @description One deploy of a node. */
         Deployment: {
@@ -354,6 +472,8 @@ export interface components {
             rate_bps: number | null;
             eta_seconds: number | null;
             error: string | null;
+            /** @description The bootstrap image the agent reported running from (`anvil.bootstrap=`), or null. */
+            bootstrap_uuid: string | null;
             /** Format: date-time */
             started_at: string;
             /** Format: date-time */
@@ -654,6 +774,120 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
+        };
+    };
+    getNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ironic node UUID (names are accepted where an operator calls). */
+                node: components["parameters"]["Node"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Node"];
+                };
+            };
+            404: components["responses"]["Error"];
+        };
+    };
+    listBootstraps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The images. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bootstraps: components["schemas"]["Bootstrap"][];
+                    };
+                };
+            };
+        };
+    };
+    getBootstrapFile: {
+        parameters: {
+            query?: never;
+            header?: {
+                Range?: string;
+            };
+            path: {
+                uuid: string;
+                file: "linux" | "initramfs.img" | "root.squashfs";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    "Content-Length"?: number;
+                    "Last-Modified"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The requested range. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            404: components["responses"]["Error"];
+            /** @description The range is not satisfiable. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    activateBootstrap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                uuid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Activated; the nodes re-pointed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Activation"];
+                };
+            };
+            404: components["responses"]["Error"];
         };
     };
     healthz: {

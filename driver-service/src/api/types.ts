@@ -7,6 +7,7 @@ export type AdoptionBody = Schemas['Adoption'];
 export type LayoutBody = Schemas['Layout'];
 export type DeploymentBody = Schemas['Deployment'];
 export type ErrorBody = Schemas['Error'];
+export type NodeBody = Schemas['Node'];
 
 /*
  * The Deployment and ProgressReport components are generated from the protocol's zod schema (shared/src/protocol);

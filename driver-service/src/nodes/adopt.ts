@@ -3,6 +3,7 @@ import { type IronicClient, type JsonPatchOp } from '@anvil/shared/openstack';
 import { LAYOUT_KEY, METADATA_URL_KEY } from '@anvil/shared/protocol';
 import type { ServiceConfigT } from '../config';
 import type { Repository } from '../store/repository';
+import { activeImage, bootstrapPatch } from './bootstrap';
 import { hashSecret, metadataUrl, newSecret } from './capability';
 
 /** States in which Ironic lets an interface change (or any state in maintenance). */
@@ -26,6 +27,9 @@ export async function adoptNode(ironic: IronicClient, repo: Repository, config: 
   const url = metadataUrl(config.public_url, node.uuid, secret);
   const ops: JsonPatchOp[] = [{ op: 'add', path: `/driver_info/${METADATA_URL_KEY}`, value: url }];
   if (layout !== undefined) ops.push({ op: 'add', path: `/driver_info/${LAYOUT_KEY}`, value: layout });
+  // A node adopted after an activation boots the active bootstrap image, as the nodes activation re-pointed.
+  const image = await activeImage(config);
+  if (image) ops.push(...bootstrapPatch(config, image));
   if (node.deploy_interface !== 'custom-agent') {
     if (!INTERFACE_STATES.includes(node.provision_state) && !node.maintenance) {
       throw new AnvilError('adopt.wrong_state', `node ${node.uuid} is ${node.provision_state}: Ironic changes its deploy interface only in ${INTERFACE_STATES.join(', ')} or in maintenance`, { state: node.provision_state });

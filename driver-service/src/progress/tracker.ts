@@ -18,7 +18,7 @@ export class DeploymentTracker {
     const current = await this.repo.latestDeployment(nodeUuid);
     if (current && !current.closed_at) return current;
     const now = new Date().toISOString();
-    const d: DeploymentT = { id: randomUUID(), node_uuid: nodeUuid, layout, state: 'planned', stage: null, step: null, steps: null, bytes: null, bytes_total: null, rate_bps: null, eta_seconds: null, error: null, started_at: now, updated_at: now, closed_at: null };
+    const d: DeploymentT = { id: randomUUID(), node_uuid: nodeUuid, layout, state: 'planned', stage: null, step: null, steps: null, bytes: null, bytes_total: null, rate_bps: null, eta_seconds: null, error: null, bootstrap_uuid: null, started_at: now, updated_at: now, closed_at: null };
     // Two replicas may begin it at once: the database keeps one open deployment per node.
     const open = await this.repo.insertOpenDeployment(d);
     if (open.id === d.id) this.emit(open);
@@ -30,9 +30,10 @@ export class DeploymentTracker {
     return this.repo.openDeployments();
   }
 
-  async apply(nodeUuid: string, events: readonly ProgressEvent[]): Promise<DeploymentT | undefined> {
+  async apply(nodeUuid: string, events: readonly ProgressEvent[], bootstrapUuid?: string): Promise<DeploymentT | undefined> {
     let d = await this.repo.latestDeployment(nodeUuid);
     if (!d || d.closed_at || !ACTIVE.includes(d.state)) return undefined;
+    if (bootstrapUuid !== undefined) d = { ...d, bootstrap_uuid: bootstrapUuid };
     for (const e of events) {
       d = { ...d, state: d.state === 'planned' ? 'running' : d.state };
       if (e.type === 'stage') {

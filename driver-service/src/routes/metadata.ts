@@ -94,7 +94,8 @@ export function agentRoutes(d: ServiceDeps): Router {
       d.metrics.reports.inc({ outcome: 'invalid' });
       throw new AnvilError('request.invalid', `progress report: ${body.error.issues[0]?.path.join('.') ?? ''} ${body.error.issues[0]?.message ?? ''}`);
     }
-    const updated = await d.tracker.apply(uuid, body.data.events);
+    const updated = await d.tracker.apply(uuid, body.data.events, body.data.bootstrap_uuid);
+    if (body.data.bootstrap_uuid !== undefined) await d.repo.setNodeBootstrap(uuid, body.data.bootstrap_uuid);
     d.metrics.reports.inc({ outcome: updated ? 'recorded' : 'no deployment' });
     res.status(202).end();
   });

@@ -58,6 +58,14 @@ export function migrations(dialect: Dialect): MigrationProvider {
         await db.schema.createIndex('audit_node').on('audit').columns(['node_uuid', 'id']).execute();
       },
     },
+    // The bootstrap image an agent reports running from (`anvil.bootstrap=`), on its deployment and its node.
+    '002_bootstrap_uuid': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('deployments').addColumn('bootstrap_uuid', 'text').execute();
+        await db.schema.alterTable('nodes').addColumn('bootstrap_uuid', 'text').execute();
+        await db.schema.alterTable('nodes').addColumn('bootstrap_reported_at', 'text').execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(all) };
 }

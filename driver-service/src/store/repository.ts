@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { Deployment } from '@anvil/shared/protocol';
 import type { Tables } from './schema';
 
-const NodeRow = z.object({ uuid: z.string(), capability_hash: z.string(), layout: z.string().nullable(), adopted_at: z.string() });
+const NodeRow = z.object({ uuid: z.string(), capability_hash: z.string(), layout: z.string().nullable(), adopted_at: z.string(), bootstrap_uuid: z.string().nullable(), bootstrap_reported_at: z.string().nullable() });
 export type NodeRowT = z.infer<typeof NodeRow>;
+/** What adoption writes; the reported bootstrap is kept across re-adoptions. */
+export type NodeAdoptionT = Omit<NodeRowT, 'bootstrap_uuid' | 'bootstrap_reported_at'>;
 
 const LayoutRow = z.object({ name: z.string(), description: z.string().nullable(), plan: z.string(), is_default: z.number(), updated_at: z.string() });
 export interface LayoutT {
@@ -36,7 +38,7 @@ const toLayout = (r: unknown): LayoutT => {
   return { name: row.name, description: row.description, plan: JSON.parse(row.plan) as Record<string, unknown>, default: row.is_default === 1, updated_at: row.updated_at };
 };
 
-const DEPLOYMENT_COLUMNS = ['id', 'node_uuid', 'layout', 'state', 'stage', 'step', 'steps', 'bytes', 'bytes_total', 'rate_bps', 'eta_seconds', 'error', 'started_at', 'updated_at', 'closed_at'] as const;
+const DEPLOYMENT_COLUMNS = ['id', 'node_uuid', 'layout', 'state', 'stage', 'step', 'steps', 'bytes', 'bytes_total', 'rate_bps', 'eta_seconds', 'error', 'bootstrap_uuid', 'started_at', 'updated_at', 'closed_at'] as const;
 const toDeployment = (r: unknown): DeploymentT => DeploymentRow.parse(r);
 
 /** All queries of the service, behind typed methods (SQLite or PostgreSQL through Kysely). */
@@ -53,12 +55,22 @@ export class Repository {
     return r === undefined ? undefined : NodeRow.parse(r);
   }
 
-  async upsertNode(n: NodeRowT): Promise<void> {
+  /** Every adopted node. */
+  async nodes(): Promise<NodeRowT[]> {
+    return (await this.db.selectFrom('nodes').selectAll().orderBy('uuid').execute()).map((r) => NodeRow.parse(r));
+  }
+
+  async upsertNode(n: NodeAdoptionT): Promise<void> {
     await this.db
       .insertInto('nodes')
       .values(n)
       .onConflict((oc) => oc.column('uuid').doUpdateSet({ capability_hash: n.capability_hash, layout: n.layout, adopted_at: n.adopted_at }))
       .execute();
+  }
+
+  /** The bootstrap an agent of the node reported running from. */
+  async setNodeBootstrap(uuid: string, bootstrapUuid: string): Promise<void> {
+    await this.db.updateTable('nodes').set({ bootstrap_uuid: bootstrapUuid, bootstrap_reported_at: new Date().toISOString() }).where('uuid', '=', uuid).execute();
   }
 
   async rotateCapability(uuid: string, hash: string): Promise<void> {
@@ -125,8 +137,8 @@ export class Repository {
   }
 
   async updateDeployment(d: DeploymentT): Promise<void> {
-    const { state, stage, step, steps, bytes, bytes_total, rate_bps, eta_seconds, error, updated_at, closed_at } = d;
-    await this.db.updateTable('deployments').set({ state, stage, step, steps, bytes, bytes_total, rate_bps, eta_seconds, error, updated_at, closed_at }).where('id', '=', d.id).execute();
+    const { state, stage, step, steps, bytes, bytes_total, rate_bps, eta_seconds, error, bootstrap_uuid, updated_at, closed_at } = d;
+    await this.db.updateTable('deployments').set({ state, stage, step, steps, bytes, bytes_total, rate_bps, eta_seconds, error, bootstrap_uuid, updated_at, closed_at }).where('id', '=', d.id).execute();
   }
 
   /**

@@ -6,6 +6,9 @@ export interface NodesTable {
   capability_hash: string;
   layout: string | null;
   adopted_at: string;
+  /** The bootstrap image its agent last reported running from (migration 002). */
+  bootstrap_uuid: string | null;
+  bootstrap_reported_at: string | null;
 }
 
 export interface LayoutsTable {
@@ -29,6 +32,7 @@ export interface DeploymentsTable {
   rate_bps: number | null;
   eta_seconds: number | null;
   error: string | null;
+  bootstrap_uuid: string | null;
   started_at: string;
   updated_at: string;
   closed_at: string | null;

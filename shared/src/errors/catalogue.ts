@@ -145,6 +145,17 @@ export const ERRORS = {
   'instance.bad_disk_format': { status: 400, meaning: 'instance_info.image_disk_format is not raw or qcow2.', action: 'Convert the image to raw or qcow2.' },
   'instance.root_device_hint': { status: 400, meaning: 'A root device hint Anvil does not support.', action: 'Use the supported hints the message lists.' },
   'instance.no_root_device': { status: 409, meaning: 'No disk of at least 4 GiB to deploy to.', action: 'Set root device hints that select the disk, or check the machine’s disks.' },
+  // Bootstrap store
+  'bootstrap.archive_unreadable': { status: 400, meaning: 'A bootstrap archive is not a readable tar.gz (or has an entry that is not a plain file or directory, or leaves its directory).', action: 'Check the file; build it again (`anvil bootstrap build`) or pack it as docs/bootstrap.md says.' },
+  'bootstrap.missing_file': { status: 422, meaning: 'A bootstrap archive lacks a mandatory file (metadata.yaml, linux, initramfs.img, and root.squashfs for a live image) or a file its metadata lists.', action: 'Add the file the message names and pack the archive again.' },
+  'bootstrap.bad_metadata': { status: 422, meaning: 'A bootstrap’s metadata.yaml is not YAML or lacks a mandatory field (uuid, distro, extend_kopts) or has a field of the wrong shape.', action: 'Fix the fields the message lists (docs/bootstrap.md describes them).' },
+  'bootstrap.checksum_mismatch': { status: 422, meaning: 'A file of a bootstrap archive does not have the sha256 or size its metadata.yaml gives.', action: 'The archive is damaged or was changed: copy or build it again.' },
+  'bootstrap.duplicate': { status: 409, meaning: 'The store already holds a bootstrap of that uuid, or of that label.', action: 'Delete the stored one first (`anvil bootstrap delete UUID`), or give the new image another label.' },
+  'bootstrap.not_found': { status: 404, meaning: 'The store holds no bootstrap of that uuid (or the file asked for is not one it serves).', action: 'List the store (`anvil bootstrap list`) and use one of its uuids.' },
+  'bootstrap.is_active': { status: 409, meaning: 'The active bootstrap cannot be deleted: nodes boot from it.', action: 'Activate another image first (`anvil bootstrap activate UUID`), then delete this one.' },
+  'bootstrap.store_failed': { status: 500, meaning: 'The bootstrap store directory cannot be read or written.', action: 'Check the store path (`--store`, ANVIL_BOOTSTRAP_STORE, the service’s `bootstrap_store`), its permissions and free space.' },
+  'bootstrap.repoint_failed': { status: 502, meaning: 'The image was activated, but Ironic refused the new deploy_kernel/deploy_ramdisk of some adopted nodes.', action: 'Read the nodes and reasons in the message; fix them and activate the image again (activation is idempotent).' },
+  'node.not_found': { status: 404, meaning: 'The driver-service has not adopted a node of that uuid.', action: 'Adopt the node (`anvil node adopt`).' },
 } as const satisfies Record<string, ErrorInfo>;
 
 /**

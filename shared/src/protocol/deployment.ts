@@ -22,6 +22,7 @@ export const Deployment = z
     rate_bps: z.number().int().nullable(),
     eta_seconds: z.number().int().nullable(),
     error: z.string().nullable(),
+    bootstrap_uuid: z.string().nullable().describe('The bootstrap image the agent reported running from (`anvil.bootstrap=`), or null.'),
     started_at: z.string().meta({ format: 'date-time' }),
     updated_at: z.string().meta({ format: 'date-time' }),
     closed_at: z.string().nullable().meta({ format: 'date-time', description: 'When Ironic showed the deploy over and the capability was rotated.' }),

@@ -50,5 +50,11 @@ export type ProgressEvent = z.infer<typeof ProgressEvent>;
 export const PROGRESS_BATCH_MAX = 1000;
 
 /** The body the agent posts to the progress route. */
-export const ProgressReport = z.strictObject({ events: z.array(ProgressEvent).max(PROGRESS_BATCH_MAX) }).describe('A batch of progress events, oldest first.').register(protocolSchemas, { id: 'ProgressReport' });
+export const ProgressReport = z.strictObject({
+  events: z.array(ProgressEvent).max(PROGRESS_BATCH_MAX),
+  bootstrap_uuid: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    .optional().describe('The bootstrap image the agent runs from (`anvil.bootstrap=` on its kernel command line), when it booted from one of the store.'),
+}).describe('A batch of progress events, oldest first.').register(protocolSchemas, { id: 'ProgressReport' });
 export type ProgressReport = z.infer<typeof ProgressReport>;

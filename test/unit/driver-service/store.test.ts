@@ -32,14 +32,14 @@ describe('the store', () => {
   it('migrations are recorded and run once; reopening keeps the data', async () => {
     const again = await openDatabase({ dataDir: dir, log: silentLogger() });
     const rows = await sql<{ n: number }>`SELECT count(*) AS n FROM anvil_migrations`.execute(again.db);
-    expect(rows.rows[0]!.n).toBe(1);
+    expect(rows.rows[0]!.n).toBe(2); // 001_initial, 002_bootstrap_uuid
     const second = new Repository(again.db);
     expect((await second.layouts()).map((l) => l.name)).toEqual(['a', 'b', 'fallback', 'from-image', 'from-trait']);
     await again.close();
   });
 
   it('one open deployment per node, however many begin it; a lease is held by one replica at a time', async () => {
-    const base = { node_uuid: 'n1', layout: 'a', state: 'planned' as const, stage: null, step: null, steps: null, bytes: null, bytes_total: null, rate_bps: null, eta_seconds: null, error: null, started_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', closed_at: null };
+    const base = { node_uuid: 'n1', layout: 'a', state: 'planned' as const, stage: null, step: null, steps: null, bytes: null, bytes_total: null, rate_bps: null, eta_seconds: null, error: null, bootstrap_uuid: null, started_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', closed_at: null };
     const [x, y] = await Promise.all([repo.insertOpenDeployment({ ...base, id: 'x' }), repo.insertOpenDeployment({ ...base, id: 'y' })]);
     expect(x.id).toBe(y.id);
     expect(await repo.leaseDeployment(x.id, 'replica-1', 60_000)).toBe(true);

@@ -50,7 +50,7 @@ async function runProvision(ctx: AgentContext, p: z.infer<typeof ExecuteParams>,
   // A plan from the driver-service: progress goes back to it, authorised by the same capability.
   const meta = p.node.driver_info[METADATA_URL_KEY];
   const target = plan.origin === 'driver_info.anvil_metadata_url' && typeof meta === 'string' ? reportTarget(meta) : undefined;
-  const http = target ? new HttpReporter(target, log) : undefined;
+  const http = target ? new HttpReporter(target, log, 1000, ctx.config.bootstrapUuid) : undefined;
   try {
     const result = await provision({
       plan: plan.name,

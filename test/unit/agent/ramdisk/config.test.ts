@@ -20,6 +20,12 @@ describe('kernel command line', () => {
     expect(c).toMatchObject({ apiUrl: 'http://10.0.0.1:6385', bootif: '52:54:00:12:34:56', macs: ['52:54:00:12:34:56'], token: 'x'.repeat(43), globalRequestId: 'req-1', listenPort: 9100, lookupTimeoutS: 300, stateDir: '/run/anvil' });
   });
 
+  it('reads the bootstrap uuid it runs from (anvil.bootstrap=), ignoring one that is not a uuid', () => {
+    const uuid = '0b7a6d9e-4c1f-4e0a-9b51-2f6d3c8a1e77';
+    expect(loadAgentConfig({ cmdline: 'c' }, () => `ipa-api-url=http://10.0.0.1:6385 anvil.bootstrap=${uuid.toUpperCase()}`).bootstrapUuid).toBe(uuid);
+    expect(loadAgentConfig({ cmdline: 'c' }, () => 'ipa-api-url=http://10.0.0.1:6385 anvil.bootstrap=latest').bootstrapUuid).toBeUndefined();
+  });
+
   it('refuses to start without an API URL, with a clear code', () => {
     expect(() => loadAgentConfig({ cmdline: 'c' }, () => 'BOOTIF=52:54:00:12:34:56')).toThrow(expect.objectContaining({ code: 'agent.no_api_url' }));
     expect(() => loadAgentConfig({ cmdline: 'c' }, () => 'ipa-api-url=http://x BOOTIF=zz')).toThrow(expect.objectContaining({ code: 'agent.bad_bootif' }));

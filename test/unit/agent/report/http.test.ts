@@ -29,4 +29,24 @@ describe('the HTTP reporter', () => {
     expect(events.map((e) => e.type)).toEqual(['stage', 'progress', 'done']);
     expect(events[1]).toMatchObject({ bytes: 2 });
   });
+
+  it('sends the bootstrap uuid it runs from with each report', async () => {
+    const bodies: unknown[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(text));
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/nodes/n/vendor_passthru/progress`;
+    const uuid = '0b7a6d9e-4c1f-4e0a-9b51-2f6d3c8a1e77';
+    const reporter = new HttpReporter({ url, capability: 'c' }, silentLogger(), 60_000, uuid);
+    reporter.emit({ type: 'done', result: 'ok', duration_ms: 1 });
+    await reporter.drain();
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(bodies.map((b) => ProgressReport.parse(b).bootstrap_uuid)).toEqual([uuid]);
+  });
 });
