@@ -5,6 +5,7 @@ import { registerProvisionCommand } from './provision-command';
 import { registerAgentCommand } from './agent-command';
 import { registerDeployCommand } from './deploy-command';
 import { registerServiceCommands } from './service-commands';
+import { registerBootstrapBuild } from './bootstrap-build';
 
 const defaultIo: Io = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
@@ -27,6 +28,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerAgentCommand(program, io, setExit);
   registerDeployCommand(program, io, setExit);
   registerServiceCommands(program, io, setExit);
+  registerBootstrapBuild(program.command('bootstrap').description('bootstrap images: the deploy ramdisk Ironic boots'), io, setExit);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
