@@ -37,7 +37,7 @@ export function registerBootstrapBuild(bootstrap: Command, io: Io = stdIo, setEx
     .action(async (flags: BuildFlags) => {
       const options = resolveBuildOptions(flags);
       io.err(KEEP_DRIVERS_WARNING);
-      const log = createLogger({ level: process.env.ANVIL_LOG_LEVEL ?? 'warn', name: 'anvil-bootstrap', destination: pino.destination(2) });
+      const log = createLogger({ level: process.env.ANVIL_LOG_LEVEL ?? 'error', name: 'anvil-bootstrap', destination: pino.destination(2) });
       const result = await buildBootstrap(options, { runner: new SystemRunner(log), progress: { write: (t) => void process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) } });
       io.out(`Bootstrap saved to ${result.archive}`);
       io.out(`Bootstrap UUID: ${result.uuid}`);

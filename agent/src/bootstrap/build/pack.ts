@@ -15,7 +15,7 @@ exec /lib/systemd/systemd "$@"
 export async function packInitramfs(runner: Runner, root: string, out: string): Promise<void> {
   writeFileSync(join(root, 'init'), INIT_SCRIPT);
   chmodSync(join(root, 'init'), 0o755);
-  await runner.run(['bash', '-o', 'pipefail', '-c', 'cd "$1" && find . -mindepth 1 -xdev -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet | zstd -q -T0 -12 -o "$2"', 'pack', root, out], { timeoutMs: 30 * 60_000 });
+  await runner.run(['bash', '-o', 'pipefail', '-c', 'cd "$1" && find . -mindepth 1 -xdev -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet | zstd -q -T0 -7 -o "$2"', 'pack', root, out], { timeoutMs: 30 * 60_000 });
 }
 
 /** The `live` format's root.squashfs (zstd blocks of 1 MiB), the kernel and initramfs outside it. */

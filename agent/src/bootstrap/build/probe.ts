@@ -21,7 +21,9 @@ export async function probeRepos(runner: Runner, repos: readonly Repo[], o: Pick
       const proxy = proxyFor(r.uri, o);
       let last = '';
       for (const url of releaseUrls(r)) {
-        const res = await runner.run(['curl', '--silent', '--show-error', '--fail', '--location', '--max-time', String(timeoutS), '--connect-timeout', String(Math.min(5, timeoutS)), '--range', '0-0', '--output', '/dev/null', ...(proxy ? ['--proxy', proxy] : ['--noproxy', '*']), url], { allowFail: true, timeoutMs: (timeoutS + 2) * 1000 });
+        // the proxy through the environment, not argv: its credentials stay out of the command log
+        const env = proxy ? { http_proxy: proxy, https_proxy: proxy, HTTPS_PROXY: proxy, NO_PROXY: '', no_proxy: '' } : { NO_PROXY: '*', no_proxy: '*' };
+        const res = await runner.run(['curl', '--silent', '--show-error', '--fail', '--location', '--max-time', String(timeoutS), '--connect-timeout', String(Math.min(5, timeoutS)), '--range', '0-0', '--output', '/dev/null', url], { allowFail: true, timeoutMs: (timeoutS + 2) * 1000, env });
         if (!res.failed) return;
         last = (res.stderr || `exit ${res.exitCode}`).trim().split('\n').at(-1) ?? '';
       }

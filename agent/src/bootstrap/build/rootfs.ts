@@ -8,6 +8,9 @@ export const MARK = { stage: 'ANVIL-STAGE', scriptFailed: 'ANVIL-SCRIPT-FAILED' 
 /** Where the real update-initramfs is diverted to: the kernel's postinst must not build an initramfs the image throws away. */
 export const DIVERTED_UPDATE_INITRAMFS = '/usr/sbin/update-initramfs.anvil-real';
 
+/** Units masked in the image (timers and monitors a short-lived deploy ramdisk does not want; they slow its boot too). */
+export const MASKED_UNITS = ['apt-daily.timer', 'apt-daily-upgrade.timer', 'dpkg-db-backup.timer', 'e2scrub_all.timer', 'e2scrub_reap.service', 'fstrim.timer', 'lvm2-monitor.service', 'mdmonitor.service', 'mdcheck_start.timer', 'mdcheck_continue.timer', 'mdmonitor-oneshot.timer', 'systemd-networkd-wait-online.service'] as const;
+
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export interface CustomizeInputs {
@@ -33,6 +36,8 @@ export function customizeScript(c: CustomizeInputs): string {
     `echo "${MARK.stage} agent"`,
     `cp -a ${q(c.stage)}/. "$root/"`,
     `chroot "$root" systemctl enable ${c.units.join(' ')}`,
+    // a deploy ramdisk runs for minutes: no periodic maintenance, no LVM/MD monitoring daemons on the disks it rewrites
+    `for u in ${MASKED_UNITS.join(' ')}; do chroot "$root" systemctl mask "$u" >/dev/null 2>&1 || true; done`,
     'echo anvil-bootstrap > "$root/etc/hostname"',
     ': > "$root/etc/machine-id"',
     ...(c.withCa ? ['chroot "$root" update-ca-certificates --fresh >/dev/null'] : []),
