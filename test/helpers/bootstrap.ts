@@ -37,20 +37,26 @@ function sourceText(rel: string): string {
   return readdirSync(p).sort().map((f) => `${f}\n${readFileSync(join(p, f), 'utf8')}`).join('\n');
 }
 
+/** The cache directory of a format's image: named for the hash of its inputs. */
+export function bootstrapCacheDir(format: 'initramfs' | 'live', bundle: string, flags: BuildFlags = {}): string {
+  const options = resolveBuildOptions({ label: `e2e-${format}`, ...flags, format, outputDir: '/unused' }, {});
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ ...options, outputDir: '' }))
+    .update(readFileSync(bundle))
+    .update(BUILDER_SOURCES.map(sourceText).join('\n'))
+    .update(readFileSync(process.execPath))
+    .digest('hex')
+    .slice(0, 16);
+  return join(BOOTSTRAP_CACHE, `${format}-${hash}`);
+}
+
 export async function bootstrapImage(format: 'initramfs' | 'live', flags: BuildFlags = {}): Promise<BuiltBootstrap> {
   const scratch = mkdtempSync(join(tmpdir(), 'anvil-bs-bundle-'));
   try {
     const bundle = join(scratch, 'anvil.cjs');
     bundleAgent(bundle);
     const options = resolveBuildOptions({ label: `e2e-${format}`, ...flags, format, outputDir: '/unused' }, {});
-    const hash = createHash('sha256')
-      .update(JSON.stringify({ ...options, outputDir: '' }))
-      .update(readFileSync(bundle))
-      .update(BUILDER_SOURCES.map(sourceText).join('\n'))
-      .update(readFileSync(process.execPath))
-      .digest('hex')
-      .slice(0, 16);
-    const dir = join(BOOTSTRAP_CACHE, `${format}-${hash}`);
+    const dir = bootstrapCacheDir(format, bundle, flags);
     const done = join(dir, 'build.json');
     let cached = true;
     if (!existsSync(done)) {
