@@ -51,7 +51,8 @@ interface BootFigures {
 async function deployWith(name: string, mac: string, image: BuiltBootstrap, kopts: string): Promise<BootFigures> {
   const node = await enrollNode(client, { name, mac, instanceInfo: { anvil_plan: plan }, provide: true });
   await client.setProvisionState(node.uuid, 'active');
-  await client.waitForProvisionState(node.uuid, ['wait call-back'], { timeoutMs: 60_000, intervalMs: 500 });
+  // waitForProvisionState wants a settled state; wait call-back (→ active) is a transitional one
+  await waitFor('the node waiting for its agent', 60_000, async () => ((await client.getNode(node.uuid)).provision_state === 'wait call-back' ? true : undefined), 500);
   const agentPort = await freePort();
   const apiPort = new URL(ironic.url).port;
   const disk = join(work, `${name}-disk0.img`);
