@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AnvilError } from '@anvil/shared';
-import { bundleAgent } from '../../build/bundle';
+import type * as Bundle from '../../build/bundle';
 
 /** Where the agent lives in the image. */
 export const IMAGE_PATHS = {
@@ -104,7 +104,11 @@ export function stageAgentFiles(stage: string, o: { nodePath: string; nodeVersio
   copyFileSync(o.nodePath, at(IMAGE_PATHS.node));
   chmodSync(at(IMAGE_PATHS.node), 0o755);
   if (o.bundle) copyFileSync(o.bundle, at(IMAGE_PATHS.bundle));
-  else bundleAgent(at(IMAGE_PATHS.bundle));
+  else {
+    // Loaded only here: the agent bundle itself carries this module (the CLI), and esbuild is external to it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('../../build/bundle') as typeof Bundle).bundleAgent(at(IMAGE_PATHS.bundle));
+  }
   writeFileSync(at(IMAGE_PATHS.agent), `#!/bin/sh\nexec ${IMAGE_PATHS.node} ${IMAGE_PATHS.bundle} agent "$@"\n`, { mode: 0o755 });
   writeFileSync(at(IMAGE_PATHS.anvil), `#!/bin/sh\nexec ${IMAGE_PATHS.node} ${IMAGE_PATHS.bundle} "$@"\n`, { mode: 0o755 });
   writeFileSync(at(IMAGE_PATHS.unit), agentUnit(o.caCerts.length > 0));
