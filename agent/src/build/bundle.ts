@@ -17,6 +17,8 @@ export function bundleAgent(outfile: string): void {
     target: 'node20',
     // ESM builds first where a package ships both, as the CLI flags used before (--main-fields=module,main).
     mainFields: ['module', 'main'],
+    // `anvil bootstrap build` bundles the agent with esbuild on the build host; the ramdisk never builds one.
+    external: ['esbuild'],
     outfile,
     logLevel: 'warning',
   });

@@ -19,6 +19,7 @@ export function registerAgentCommand(program: Command, io: Io, setExit: (code: n
     .option('--listen-host <addr>', 'address the command API listens on (default ::)')
     .option('--listen-port <port>', 'port of the command API (default 9999)')
     .option('--advertise-host <addr>', 'address the conductor calls back (default: the boot interface address)')
+    .option('--advertise-port <port>', 'port the conductor calls back, where a NAT maps it (default: the listen port)')
     .option('--lookup-timeout <seconds>', 'give up looking the node up after this long (default 300)')
     .option('--state-dir <dir>', 'where the token, command history and provisioning state are kept (default /run/anvil)')
     .option('--target-root <dir>', 'where the deployed tree is mounted (default /mnt/anvil)')

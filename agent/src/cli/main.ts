@@ -6,6 +6,7 @@ import { registerAgentCommand } from './agent-command';
 import { registerDeployCommand } from './deploy-command';
 import { registerServiceCommands } from './service-commands';
 import { registerBootstrapCommands } from './bootstrap-commands';
+import { registerBootstrapBuild } from './bootstrap-build';
 
 const defaultIo: Io = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
@@ -28,8 +29,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerAgentCommand(program, io, setExit);
   registerDeployCommand(program, io, setExit);
   registerServiceCommands(program, io, setExit);
-  // The `bootstrap` group; its `build` subcommand is added to the returned group.
-  registerBootstrapCommands(program, io, setExit);
+  // The `bootstrap` group (import, list, activate, delete) and its `build`.
+  registerBootstrapBuild(registerBootstrapCommands(program, io, setExit), io, setExit);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

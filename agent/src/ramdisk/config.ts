@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AnvilError } from '@anvil/shared';
 import { BOOTSTRAP_KOPT, isBootstrapUuid } from '@anvil/shared/bootstrap';
@@ -37,6 +37,7 @@ export const AgentConfig = z.strictObject({
   listenHost: z.string(),
   listenPort: z.number().int().min(1).max(65535),
   advertiseHost: z.string().optional().describe('The address the conductor reaches the agent at; default: BOOTIF’s address.'),
+  advertisePort: z.number().int().min(1).max(65535).optional().describe('The port the conductor reaches the agent at, where a NAT maps it (anvil.advertise_port); default: listenPort.'),
   lookupTimeoutS: z.number().positive(),
   addressWaitS: z.number().positive(),
   stateDir: z.string(),
@@ -62,6 +63,7 @@ export interface AgentFlags {
   readonly listenHost?: string;
   readonly listenPort?: string;
   readonly advertiseHost?: string;
+  readonly advertisePort?: string;
   readonly lookupTimeout?: string;
   readonly stateDir?: string;
   readonly targetRoot?: string;
@@ -72,7 +74,7 @@ export interface AgentFlags {
   readonly logFile?: string;
 }
 
-/** Whether this process runs in a ramdisk: the root filesystem is rootfs, tmpfs or ramfs. */
+/** Whether this process runs in a ramdisk: the root filesystem is rootfs, tmpfs or ramfs, or live-boot's overlay. */
 export function inRamdisk(mounts = '/proc/mounts'): boolean {
   try {
     const root = readFileSync(mounts, 'utf8')
@@ -80,7 +82,8 @@ export function inRamdisk(mounts = '/proc/mounts'): boolean {
       .map((l) => l.split(' '))
       .filter((f) => f[1] === '/')
       .at(-1);
-    return root !== undefined && ['rootfs', 'tmpfs', 'ramfs'].includes(root[2] ?? '');
+    // live-boot's root (a bootstrap image's `live` format): an overlay on tmpfs over the fetched squashfs
+    return root !== undefined && (['rootfs', 'tmpfs', 'ramfs'].includes(root[2] ?? '') || (root[2] === 'overlay' && existsSync('/run/live')));
   } catch {
     return false;
   }
@@ -89,7 +92,7 @@ export function inRamdisk(mounts = '/proc/mounts'): boolean {
 /**
  * The agent's configuration from the kernel command line (`/proc/cmdline`, or `flags.cmdline`) and flags:
  * `ipa-api-url`, `BOOTIF`, `ipa-agent-token`, `ipa-global-request-id`, `ipa-debug` and `anvil.*`
- * (`anvil.listen_port`, `anvil.advertise_host`, `anvil.lookup_timeout`, `anvil.node_uuid`, `anvil.macs`, `anvil.bootstrap`:
+ * (`anvil.listen_port`, `anvil.advertise_host`, `anvil.advertise_port`, `anvil.lookup_timeout`, `anvil.node_uuid`, `anvil.macs`, `anvil.bootstrap`:
  * a value that is not a uuid is ignored, it only labels reports).
  */
 export function loadAgentConfig(flags: AgentFlags, readText: (path: string) => string = (p) => readFileSync(p, 'utf8')): AgentConfigT {
@@ -119,6 +122,7 @@ export function loadAgentConfig(flags: AgentFlags, readText: (path: string) => s
     debug: truthy(k.get('ipa-debug')) && k.has('ipa-debug'),
     listenHost: flags.listenHost ?? k.get('anvil.listen_host') ?? '::',
     listenPort: num(flags.listenPort ?? k.get('anvil.listen_port') ?? k.get('ipa-listen-port'), 9999),
+    ...((flags.advertisePort ?? k.get('anvil.advertise_port') ?? k.get('ipa-advertise-port')) ? { advertisePort: num(flags.advertisePort ?? k.get('anvil.advertise_port') ?? k.get('ipa-advertise-port'), 9999) } : {}),
     ...((flags.advertiseHost ?? k.get('anvil.advertise_host') ?? k.get('ipa-advertise-host')) ? { advertiseHost: flags.advertiseHost ?? k.get('anvil.advertise_host') ?? k.get('ipa-advertise-host') } : {}),
     lookupTimeoutS: num(flags.lookupTimeout ?? k.get('anvil.lookup_timeout') ?? k.get('ipa-lookup-timeout'), 300),
     addressWaitS: num(k.get('anvil.address_wait'), 60),

@@ -37,11 +37,12 @@ export function callbackUrl(host: string, port: number): string {
  * address of the BOOTIF interface (or of any interface without BOOTIF), waiting for DHCP to give one.
  */
 export async function chooseCallbackUrl(config: AgentConfigT, log: Logger, read: () => Interfaces = networkInterfaces): Promise<string> {
-  if (config.advertiseHost) return callbackUrl(config.advertiseHost, config.listenPort);
+  const port = config.advertisePort ?? config.listenPort;
+  if (config.advertiseHost) return callbackUrl(config.advertiseHost, port);
   const deadline = Date.now() + config.addressWaitS * 1000;
   for (;;) {
     const addr = addressOf(read(), config.bootif);
-    if (addr) return callbackUrl(addr, config.listenPort);
+    if (addr) return callbackUrl(addr, port);
     if (Date.now() > deadline) {
       throw new AnvilError('agent.no_address', config.bootif ? `the boot interface ${config.bootif} got no IP address within ${config.addressWaitS} s` : `no network interface got an IP address within ${config.addressWaitS} s`);
     }

@@ -106,18 +106,22 @@ export const TEST_TOOLS = {
   losetup: { package: 'mount', for: 'loop devices for the integration tests and benchmarks' },
   setfattr: { package: 'attr', for: 'extended attributes on kept files in the layout integration tests' },
   setfacl: { package: 'acl', for: 'installed by setup-host since before this table; no current test calls it' },
-  curl: { package: 'curl', for: 'the image-stream benchmark (against curl | decompressor | dd)' },
+  curl: { package: 'curl', for: 'the image-stream benchmark (against curl | decompressor | dd); `anvil bootstrap build` probes repositories with it' },
   time: { package: 'time', for: 'peak RSS in the image-stream benchmark (/usr/bin/time)' },
   'qemu-system-x86_64': { package: 'qemu-system-x86', for: 'the VM suite (npm run e2e)' },
   busybox: { package: 'busybox-static', for: 'the test ramdisk’s small programs' },
   lvm: { package: 'lvm2', for: 'the test ramdisk (the LVM commands are links to it)' },
   pdata_tools: { package: 'thin-provisioning-tools', for: 'the test ramdisk (thin_check is a link to it)' },
   depmod: { package: 'kmod', for: 'kernel modules of the test ramdisk' },
-  cpio: { package: 'cpio', for: 'packing the test ramdisk' },
+  cpio: { package: 'cpio', for: 'packing the test ramdisk, and `anvil bootstrap build`’s initramfs' },
   dash: { package: 'dash', for: 'the test ramdisk’s shell' },
   'grub-mkconfig': { package: 'grub-common', for: 'building the deployed test OS (scripts/vm/build-os-image.sh)' },
   'grub-install': { package: 'grub2-common', for: 'building the deployed test OS and UEFI boots' },
   gettext: { package: 'gettext-base', for: 'the deployed test OS (grub-mkconfig’s scripts call it)' },
+  // `anvil bootstrap build` on the build host (agent/src/bootstrap/build), and the e2e suite that builds one
+  mmdebstrap: { package: 'mmdebstrap', for: '`anvil bootstrap build`: the image root from Debian packages' },
+  mksquashfs: { package: 'squashfs-tools', for: '`anvil bootstrap build --format live`: root.squashfs' },
+  modprobe: { package: 'kmod', for: '`anvil bootstrap build`: checks the image’s kernel modules (modprobe --show-depends)' },
 } as const satisfies Record<string, { package: string; for: string }>;
 
 /** Command names as the compiler writes them; the agent may override paths. Every one is in TOOL_TABLE. */
