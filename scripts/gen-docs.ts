@@ -4,7 +4,7 @@
  *   docs/reference/plan-reference.md     every field of the plan, from the same schema
  *   docs/reference/validation-codes.md   every validation code, from the catalogue
  *   docs/reference/error-codes.md        every runtime error code, from shared/src/errors/catalogue.ts
- *   docs/reference/tools.md, scripts/tools.tsv   the external tools, from shared/src/tools/catalogue.ts (the shell scripts read the TSV)
+ *   docs/reference/tools.md, scripts/tools.tsv   the external tools, from shared/src/compile/tool-table.ts (the shell scripts read the TSV)
  *   docs/plan-format.md                  the blocks between <!-- BEGIN generated:… --> and <!-- END generated:… -->
  *   driver-service/src/api/openapi.generated.ts   handler types from docs/openapi/driver-service.yaml (openapi-typescript)
  *   docs/openapi/driver-service.yaml     its protocol components, and docs/reference/agent-contract.json (scripts/docs/protocol.ts)

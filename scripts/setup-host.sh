@@ -4,7 +4,7 @@
 # and the loop-device tests use.
 set -euo pipefail
 
-# tool -> Debian package, from scripts/tools.tsv: the tools the agent runs (shared/src/tools/catalogue.ts; the
+# tool -> Debian package, from scripts/tools.tsv: the tools the agent runs (shared/src/compile/tool-table.ts; the
 # deployed image's grub tools too, the test OS is built here) and the tests' own (QEMU, busybox, cpio, ...). Plain
 # text because this runs before `npm install`; `npm run docs` writes it from the table. Tools the agent does
 # without (optional: udevadm, efibootmgr, update-initramfs) are not installed for it.

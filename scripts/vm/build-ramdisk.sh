@@ -37,7 +37,7 @@ done
 cp "$work/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
 depmod -b "$root" "$kver"
 
-# Programs and their libraries. The agent's, from scripts/tools.tsv (shared/src/tools/catalogue.ts): the tools
+# Programs and their libraries. The agent's, from scripts/tools.tsv (shared/src/compile/tool-table.ts): the tools
 # that run on the agent, each as the binary it is (pvcreate is lvm) plus a link by its name; not the optional ones
 # (udevadm: there is no udev here) nor those run inside the deployed image (grub-install).
 agent_tools=$(awk -F'\t' '!/^#/ && $3 == "agent" && $5 != "optional" {print $1 "\t" ($4 == "-" ? $1 : $4)}' "$here/../tools.tsv")

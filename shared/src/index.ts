@@ -1,6 +1,6 @@
 export * from './errors/anvil-error';
 export * from './errors/catalogue';
-export { TOOL_TABLE, TEST_TOOLS, isTool, type ToolInfo, type ToolName } from './tools/catalogue';
+export { TOOL_TABLE, TEST_TOOLS, isTool, type ToolInfo, type ToolName } from './compile/tool-table';
 export * from './log';
 export * from './size/units';
 export * from './plan';

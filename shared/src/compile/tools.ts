@@ -1,2 +1,2 @@
-// The command names moved into the one table of tools (../tools/catalogue.ts); kept here for the compiler's imports.
-export { TOOLS, mkfsTool } from '../tools/catalogue';
+// The compiler's command names, from the one table of tools (./tool-table.ts).
+export { TOOLS, mkfsTool } from './tool-table';

@@ -1,4 +1,4 @@
-import type { ActionKind } from '../compile/actions';
+import type { ActionKind } from './actions';
 
 /**
  * The table of external programs Anvil runs: the Debian package each comes from, the action kinds that need
