@@ -6,7 +6,7 @@ import type { BuildOptionsT } from './options';
  * and what the trim removes.
  */
 
-/** The packages of every tool the agent runs on the machine (shared/src/tools/catalogue.ts, `runs: 'agent'`). */
+/** The packages of every tool the agent runs on the machine (shared/src/compile/tool-table.ts, `runs: 'agent'`). */
 export function agentToolPackages(): string[] {
   return [...new Set(Object.values(TOOL_TABLE).filter((t) => t.runs === 'agent').map((t) => t.package))].sort();
 }
