@@ -29,6 +29,12 @@ done
 [ -d /usr/lib/grub/i386-pc ] || missing+=(grub-pc-bin)
 [ -d /usr/lib/grub/x86_64-efi ] || missing+=(grub-efi-amd64-bin)
 [ -e /usr/share/ovmf/OVMF.fd ] || missing+=(ovmf)
+# The lab: QEMU's iPXE option ROMs (the emulated servers' PXE), OVMF's split code/vars for UEFI servers with
+# their own NVRAM, pxelinux + ldlinux.c32 for Ironic's `pxe` boot interface.
+[ -e /usr/lib/ipxe/qemu/pxe-virtio.rom ] || missing+=(ipxe-qemu)
+[ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing+=(ovmf)
+[ -e /usr/lib/PXELINUX/pxelinux.0 ] || missing+=(pxelinux)
+[ -e /usr/lib/syslinux/modules/bios/ldlinux.c32 ] || missing+=(syslinux-common)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-host: all tools present"

@@ -24,17 +24,18 @@ export class GlanceServer {
     readonly url: string,
   ) {}
 
-  static async start(keystone: KeystoneServer): Promise<GlanceServer> {
+  /** `host`: the address it listens on (the lab's bridge address, for agents that download), 127.0.0.1 by default. */
+  static async start(keystone: KeystoneServer, o: { host?: string } = {}): Promise<GlanceServer> {
     if (!glanceInstalled()) throw new Error('Glance is not installed: run `npm run setup` as root');
     const dir = mkdtempSync(join(tmpdir(), 'anvil-glance-'));
     const port = await freePort();
-    const g = new GlanceServer(dir, `http://127.0.0.1:${port}`);
+    const g = new GlanceServer(dir, `http://${o.host ?? '127.0.0.1'}:${port}`);
     for (const d of ['log', 'images', 'staging', 'tasks', 'image-cache', 'lock']) mkdirSync(join(dir, d));
     const conf = join(dir, 'glance-api.conf');
     writeFileSync(
       conf,
       renderIni({
-        DEFAULT: { bind_host: '127.0.0.1', bind_port: port, workers: 1, log_dir: join(dir, 'log'), log_file: 'glance-api.log', use_stderr: false, enabled_backends: 'fs:file', image_cache_dir: join(dir, 'image-cache'), worker_self_reference_url: g.url },
+        DEFAULT: { bind_host: o.host ?? '127.0.0.1', bind_port: port, workers: 1, log_dir: join(dir, 'log'), log_file: 'glance-api.log', use_stderr: false, enabled_backends: 'fs:file', image_cache_dir: join(dir, 'image-cache'), worker_self_reference_url: g.url },
         database: { connection: `sqlite:///${join(dir, 'glance.sqlite')}` },
         glance_store: { default_backend: 'fs' },
         fs: { filesystem_store_datadir: join(dir, 'images') },

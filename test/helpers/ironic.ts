@@ -51,6 +51,8 @@ export interface IronicStartOptions {
   readonly auth?: 'noauth' | 'keystone';
   /** Keystone for auth=keystone: its URL and the service user's password. */
   readonly keystone?: { url: string; servicePassword: string };
+  /** The address the API listens on and advertises (the lab's bridge address), 127.0.0.1 by default. */
+  readonly host?: string;
   /** Extra ironic.conf settings, merged over the defaults. */
   readonly conf?: IniSections;
 }
@@ -85,7 +87,8 @@ export class IronicServer {
     const dir = mkdtempSync(join(tmpdir(), 'anvil-ironic-'));
     for (const d of ['log', 'tmp', 'httpboot', 'tftpboot', 'images', 'master_images', 'lock']) mkdirSync(join(dir, d), { recursive: true });
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    const host = o.host ?? '127.0.0.1';
+    const url = `http://${host}:${port}`;
     const auth = o.auth ?? 'noauth';
     const ks = o.keystone;
     const keystoneAuth = (extra: Record<string, string> = {}): Record<string, string> =>
@@ -94,7 +97,7 @@ export class IronicServer {
         : { auth_type: 'none', ...extra };
     const base: IniSections = {
       DEFAULT: {
-        host: '127.0.0.1',
+        host,
         auth_strategy: auth,
         rpc_transport: 'none',
         debug: true,
@@ -117,7 +120,7 @@ export class IronicServer {
         enabled_storage_interfaces: 'noop',
         default_network_interface: 'noop',
       },
-      api: { host_ip: '127.0.0.1', port, ramdisk_heartbeat_timeout: 10 },
+      api: { host_ip: host, port, ramdisk_heartbeat_timeout: 10 },
       database: { connection: `sqlite:///${join(dir, 'ironic.sqlite')}` },
       dhcp: { dhcp_provider: 'none' },
       conductor: {
@@ -143,7 +146,9 @@ export class IronicServer {
         : {}),
     };
     const confPath = join(dir, 'ironic.conf');
-    writeFileSync(confPath, renderIni(mergeIni(base, o.conf)));
+    const conf = mergeIni(base, o.conf);
+    writeFileSync(confPath, renderIni(conf));
+    const hardwareType = String(conf.DEFAULT?.enabled_hardware_types ?? 'fake-hardware').split(',')[0]!.trim();
     execFileSync('/usr/bin/ironic-dbsync', ['--config-file', confPath, 'create_schema'], { stdio: ['ignore', openSync(join(dir, 'log', 'dbsync.log'), 'a'), openSync(join(dir, 'log', 'dbsync.log'), 'a')] });
     // WAL: readers never block the conductor's writes (SQLite's default journal locks them out).
     execFileSync('/usr/bin/sqlite3', [join(dir, 'ironic.sqlite'), 'PRAGMA journal_mode=WAL;'], { stdio: 'ignore' });
@@ -159,7 +164,7 @@ export class IronicServer {
           const res = await fetch(`${url}/v1/drivers`, { headers: { 'X-OpenStack-Ironic-API-Version': '1.80', ...(ks ? { 'X-Auth-Token': 'probe' } : {}) } });
           if (ks) return res.status === 401 || res.ok ? true : undefined; // keystone-protected: up once it answers
           const body = (await res.json()) as { drivers?: { name: string }[] };
-          return body.drivers?.some((d) => d.name === 'fake-hardware') ? true : undefined;
+          return body.drivers?.some((d) => d.name === hardwareType) ? true : undefined;
         }),
       ]);
     } catch (err) {

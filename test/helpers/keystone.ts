@@ -25,11 +25,12 @@ export class KeystoneServer {
     readonly url: string,
   ) {}
 
-  static async start(): Promise<KeystoneServer> {
+  /** `host`: the address it listens on (the lab's bridge address, for servers that authenticate), 127.0.0.1 by default. */
+  static async start(o: { host?: string } = {}): Promise<KeystoneServer> {
     if (!keystoneInstalled()) throw new Error('Keystone is not installed: run `npm run setup` as root');
     const dir = mkdtempSync(join(tmpdir(), 'anvil-keystone-'));
     const port = await freePort();
-    const ks = new KeystoneServer(dir, `http://127.0.0.1:${port}`);
+    const ks = new KeystoneServer(dir, `http://${o.host ?? '127.0.0.1'}:${port}`);
     for (const repo of ['fernet-keys', 'credential-keys']) {
       mkdirSync(join(dir, repo), { mode: 0o700 });
       // What keystone-manage fernet_setup/credential_setup write: keys 0 and 1, 32 random bytes, urlsafe base64.
@@ -58,7 +59,7 @@ export class KeystoneServer {
     const out = openSync(join(dir, 'log', 'uwsgi.log'), 'a');
     // One thread per process (SQLite objects are per thread); Connection: close because uwsgi's http-socket
     // does not keep connections alive and keystonemiddleware would reuse a closed one.
-    ks.proc = spawn('/usr/bin/uwsgi', ['--plugin', 'python3', '--http-socket', `127.0.0.1:${port}`, '--wsgi-file', '/usr/bin/keystone-wsgi-public', '--master', '--processes', '2', '--threads', '1', '--die-on-term', '--need-app', '--add-header', 'Connection: close'], {
+    ks.proc = spawn('/usr/bin/uwsgi', ['--plugin', 'python3', '--http-socket', `${o.host ?? '127.0.0.1'}:${port}`, '--wsgi-file', '/usr/bin/keystone-wsgi-public', '--master', '--processes', '2', '--threads', '1', '--die-on-term', '--need-app', '--add-header', 'Connection: close'], {
       detached: true,
       stdio: ['ignore', out, out],
       env: { ...process.env, OS_KEYSTONE_CONFIG_FILES: conf },

@@ -122,6 +122,10 @@ export const TEST_TOOLS = {
   mmdebstrap: { package: 'mmdebstrap', for: '`anvil bootstrap build`: the image root from Debian packages' },
   mksquashfs: { package: 'squashfs-tools', for: '`anvil bootstrap build --format live`: root.squashfs' },
   modprobe: { package: 'kmod', for: '`anvil bootstrap build`: checks the image’s kernel modules (modprobe --show-depends)' },
+  // the emulated bare-metal lab (scripts/lab, test/e2e/lab-*.test.ts): BMCs, DHCP/TFTP, iPXE and pxelinux
+  ipmi_sim: { package: 'openipmi', for: 'the lab’s BMC per emulated server (its chassis_control hook powers QEMU)' },
+  ipmitool: { package: 'ipmitool', for: 'Ironic’s ipmitool power and management interfaces in the lab' },
+  dnsmasq: { package: 'dnsmasq-base', for: 'the lab’s DHCP and TFTP, fed by Ironic’s dnsmasq DHCP provider' },
 } as const satisfies Record<string, { package: string; for: string }>;
 
 /** Command names as the compiler writes them; the agent may override paths. Every one is in TOOL_TABLE. */

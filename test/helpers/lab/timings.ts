@@ -1,0 +1,74 @@
+/**
+ * A deploy's timeline from what the lab records: the BMC's requests (bmc.log) and the agent's JSON log lines
+ * on the serial console (pino's `time` is epoch milliseconds, so console lines need no clock of their own).
+ */
+export interface ScenarioTimings {
+  readonly scenario: string;
+  readonly firmware: 'bios' | 'uefi';
+  readonly bootstrap: string;
+  readonly boot_interface: string;
+  readonly power_on_to_lookup_s?: number;
+  readonly lookup_to_deploy_step_s?: number;
+  readonly plan_fetch_to_image_written_s?: number;
+  readonly active_to_cloud_init_s: number;
+  readonly total_s: number;
+  /** The agent's own time: start → lookup, step start → plan, image written → step done. */
+  readonly agent_overhead_s?: number;
+}
+
+interface AgentLine {
+  readonly time: number;
+  readonly msg: string;
+  readonly command?: string;
+  readonly kind?: string;
+  readonly seq?: number;
+}
+
+/** The agent's log lines in a console text (journald prefixes them; the JSON object is the rest of the line). */
+export function agentLines(consoleText: string): AgentLine[] {
+  const out: AgentLine[] = [];
+  for (const line of consoleText.split('\n')) {
+    const at = line.indexOf('{"level"');
+    if (at < 0) continue;
+    try {
+      const o = JSON.parse(line.slice(at)) as Partial<AgentLine>;
+      if (typeof o.time === 'number' && typeof o.msg === 'string') out.push(o as AgentLine);
+    } catch {
+      // a line the console cut or interleaved: not one of the agent's
+    }
+  }
+  return out;
+}
+
+const seconds = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : Math.round((b - a) / 100) / 10);
+
+export function consoleTimings(i: { scenario: string; firmware: 'bios' | 'uefi'; bootstrap: string; bootInterface?: string; console: string; bmc: { at: number; event: string }[]; requestedAt: number; activeAt: number; markerAt: number }): ScenarioTimings {
+  const lines = agentLines(i.console);
+  const first = (p: (l: AgentLine) => boolean): number | undefined => lines.find(p)?.time;
+  const powerOn = i.bmc.find((e) => e.event.startsWith('power on boot=pxe'))?.at;
+  const agentStart = lines[0]?.time;
+  const lookup = first((l) => l.msg === 'lookup found the node');
+  const stepStart = first((l) => l.msg === 'command started' && l.command === 'deploy.execute_deploy_step');
+  const plan = first((l) => l.msg === 'plan resolved');
+  const writes = lines.filter((l) => l.kind === 'write_image');
+  const lastWrite = writes.at(-1);
+  const imageWritten = lastWrite ? lines.find((l) => l.seq !== undefined && l.seq > lastWrite.seq! && l.time >= lastWrite.time)?.time : undefined;
+  const stepDone = lines.find((l) => l.msg === 'command succeeded' && l.command === 'deploy.execute_deploy_step')?.time;
+  const parts = [seconds(agentStart, lookup), seconds(stepStart, plan), seconds(imageWritten, stepDone)];
+  return {
+    scenario: i.scenario,
+    firmware: i.firmware,
+    bootstrap: i.bootstrap,
+    boot_interface: i.bootInterface ?? 'ipxe',
+    ...opt('power_on_to_lookup_s', seconds(powerOn, lookup)),
+    ...opt('lookup_to_deploy_step_s', seconds(lookup, stepStart)),
+    ...opt('plan_fetch_to_image_written_s', seconds(plan, imageWritten)),
+    active_to_cloud_init_s: seconds(i.activeAt, i.markerAt)!,
+    total_s: seconds(i.requestedAt, i.markerAt)!,
+    ...opt('agent_overhead_s', parts.every((p) => p !== undefined) ? Math.round(parts.reduce((a, b) => a! + b!, 0)! * 10) / 10 : undefined),
+  };
+}
+
+function opt<K extends string>(k: K, v: number | undefined): Partial<Record<K, number>> {
+  return v === undefined ? {} : ({ [k]: v } as Record<K, number>);
+}
