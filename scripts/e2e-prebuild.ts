@@ -1,12 +1,16 @@
 /**
- * Builds (or finds in the cache) the bootstrap images the e2e suite boots, outside any test lock:
- * `npx tsx scripts/bootstrap-prebuild.ts [initramfs|live]...` (as root). Prints the archive and its figures.
+ * Builds (or finds in the caches) the images the e2e suite boots, on the host and outside any test lock: the
+ * bootstrap images (both formats) and the lab's Debian OS image. They need the Debian mirror, which the lab's
+ * network namespace cannot reach, so scripts/e2e.sh runs this first.
+ *   npx tsx scripts/e2e-prebuild.ts [initramfs|live|os]...   (as root; default: all three)
+ *   npx tsx scripts/e2e-prebuild.ts --cache-dir [initramfs|live]   (prints a bootstrap format's cache directory)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleAgent } from '../agent/src/build/bundle';
 import { bootstrapCacheDir, bootstrapImage } from '../test/helpers/bootstrap';
+import { debianOsImage } from '../test/helpers/os-image';
 
 async function run(): Promise<void> {
   if (process.argv[2] === '--cache-dir') {
@@ -16,10 +20,16 @@ async function run(): Promise<void> {
     rmSync(scratch, { recursive: true, force: true });
     return;
   }
-  const formats = (process.argv.slice(2).length ? process.argv.slice(2) : ['initramfs']) as ('initramfs' | 'live')[];
-  for (const f of formats) {
-    const img = await bootstrapImage(f);
-    process.stdout.write(`${f}: ${img.archive} ${img.cached ? '(cached) ' : ''}build ${img.buildSeconds.toFixed(0)} s ${JSON.stringify(img.sizes)}\n`);
+  const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ['initramfs', 'live', 'os'];
+  for (const w of wanted) {
+    if (w === 'os') {
+      const os = await debianOsImage();
+      process.stdout.write(`os: ${os.tar} ${os.cached ? '(cached) ' : ''}build ${os.buildSeconds.toFixed(0)} s\n`);
+      continue;
+    }
+    if (w !== 'initramfs' && w !== 'live') throw new Error(`unknown image ${w}: initramfs, live or os`);
+    const img = await bootstrapImage(w);
+    process.stdout.write(`${w}: ${img.archive} ${img.cached ? '(cached) ' : ''}build ${img.buildSeconds.toFixed(0)} s ${JSON.stringify(img.sizes)}\n`);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * A deploy's timeline from what the lab records: the BMC's requests (bmc.log) and the agent's JSON log lines
- * on the serial console (pino's `time` is epoch milliseconds, so console lines need no clock of their own).
+ * on the serial console (each carries pino's `time`, ISO 8601 or epoch ms, so console lines need no clock of their own).
  */
 export interface ScenarioTimings {
   readonly scenario: string;
@@ -31,8 +31,9 @@ export function agentLines(consoleText: string): AgentLine[] {
     const at = line.indexOf('{"level"');
     if (at < 0) continue;
     try {
-      const o = JSON.parse(line.slice(at)) as Partial<AgentLine>;
-      if (typeof o.time === 'number' && typeof o.msg === 'string') out.push(o as AgentLine);
+      const o = JSON.parse(line.slice(at)) as Omit<Partial<AgentLine>, 'time'> & { time?: number | string };
+      const time = typeof o.time === 'string' ? Date.parse(o.time) : o.time;
+      if (typeof time === 'number' && Number.isFinite(time) && typeof o.msg === 'string') out.push({ ...(o as AgentLine), time });
     } catch {
       // a line the console cut or interleaved: not one of the agent's
     }
