@@ -42,14 +42,16 @@ describe('the store', () => {
       await sql`CREATE TABLE filler (x TEXT)`.execute(db.db);
       const before = statSync(file).size;
       for (let i = 0; i < 1500; i++) await sql`INSERT INTO filler VALUES (${'x'.repeat(2000)})`.execute(db.db);
-      // … yet the rows reach the database file: the checkpointer's rounds copied them there.
-      const deadline = Date.now() + 5000;
-      while (statSync(file).size === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      // … yet the rows reach the database file: the checkpointer's rounds (one a second) copy them there. Waited
+      // for, not timed: a loaded machine only makes the rounds later, and 60 s is a round that never came.
+      const copied = (): boolean => statSync(file).size > before + 1000 * 2000;
+      const deadline = Date.now() + 60_000;
+      while (!copied() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(statSync(file).size).toBeGreaterThan(before + 1000 * 2000);
     } finally {
       await db.close();
     }
     expect(statSync(join(own, 'anvil.sqlite-wal'), { throwIfNoEntry: false })?.size ?? 0).toBe(0); // truncated on close
     rmSync(own, { recursive: true, force: true });
-  });
+  }, 120_000);
 });
