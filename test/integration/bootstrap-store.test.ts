@@ -7,29 +7,23 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { silentLogger } from '@anvil/shared';
 import { main } from '../../agent/src/cli/main';
-import { loadConfig, startService, type RunningService } from '../../driver-service/src';
 import { AgentProcess } from '../helpers/agent-process';
-import { FileServer } from '../helpers/http-server';
-import { enrollNode, freePort, IronicServer, waitFor } from '../helpers/ironic';
-import { LoopDisks } from '../helpers/loop';
+import { useDriverService } from '../helpers/driver-service';
+import { enrollNode, waitFor } from '../helpers/ironic';
 import { tool } from '../helpers/tools';
 
 const MiB = 1024 * 1024;
-const work = mkdtempSync(join(tmpdir(), 'anvil-bs-test-'));
+const rig = useDriverService({
+  prefix: 'anvil-bs-test-',
+  env: (work) => ({ ANVIL_BOOTSTRAP_STORE: join(work, 'store'), ANVIL_AGENT_KERNEL_PARAMS: '%default% anvil.lookup_timeout=120' }),
+});
+const { work, loops, files, agents, api } = rig;
 const store = join(work, 'store');
-const loops = new LoopDisks();
-const files = new FileServer();
-const agents: AgentProcess[] = [];
-let ironic: IronicServer;
-let service: RunningService;
 
 const sh = (cmd: string, args: string[]): string => execFileSync(tool(cmd), args, { encoding: 'utf8' });
-const api = (path: string, init?: RequestInit): Promise<Response> => fetch(`${service.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
 
 async function anvil(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -53,29 +47,6 @@ const A = randomUUID();
 const B = randomUUID();
 const KOPTS = 'boot=live fetch=${bs_root_on_server}/root.squashfs';
 const kernelA = randomBytes(64 * 1024);
-
-beforeAll(async () => {
-  ironic = await IronicServer.start();
-  await files.start();
-  const port = await freePort();
-  const config = loadConfig(undefined, {
-    ANVIL_LISTEN_PORT: String(port),
-    ANVIL_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    ANVIL_DATA_DIR: join(work, 'data'),
-    ANVIL_IRONIC_URL: ironic.url,
-    ANVIL_BOOTSTRAP_STORE: store,
-    ANVIL_AGENT_KERNEL_PARAMS: '%default% anvil.lookup_timeout=120',
-  });
-  service = await startService(config, { log: silentLogger(), watchIntervalMs: 500 });
-}, 180_000);
-
-afterAll(async () => {
-  await Promise.all(agents.map((a) => a.stop()));
-  await service?.close();
-  await files.stop();
-  await ironic?.stop();
-  loops.cleanup();
-});
 
 describe('bootstrap store', () => {
   it('imports a hand-made archive and refuses a missing file, a bad checksum and a duplicate label with their codes', async () => {
@@ -104,20 +75,20 @@ describe('bootstrap store', () => {
     const list = await anvil('bootstrap', 'list', '--store', store);
     expect(list.out).toBe(`uuid${' '.repeat(32)} | label | status\n${A} | first | inactive\n`);
     const served = (await (await api('/v1/bootstraps')).json()) as { bootstraps: { uuid: string; status: string; url: string }[] };
-    expect(served.bootstraps).toEqual([expect.objectContaining({ uuid: A, status: 'inactive', url: `${service.url}/v1/bootstraps/${A}` })]);
+    expect(served.bootstraps).toEqual([expect.objectContaining({ uuid: A, status: 'inactive', url: `${rig.service.url}/v1/bootstraps/${A}` })]);
   });
 
   it('activation re-points every adopted node; the files are served as Ironic’s cache needs; a second image changes the URLs; delete', async () => {
-    const client = ironic.client();
+    const client = rig.ironic.client();
     const nodes = [];
     for (const i of [1, 2]) {
       const node = await enrollNode(client, { name: `bs-node-${i}`, mac: `52:54:00:bb:00:0${i}` });
-      expect((await anvil('node', 'adopt', node.uuid, '--service', service.url)).code).toBe(0);
+      expect((await anvil('node', 'adopt', node.uuid, '--service', rig.service.url)).code).toBe(0);
       nodes.push(node.uuid);
     }
-    const act = await anvil('bootstrap', 'activate', A, '--service', service.url);
-    expect(act).toMatchObject({ code: 0, out: `${A}: active on ${service.url}; 2 of 2 adopted node(s) re-pointed\n` });
-    const dirA = `${service.url}/v1/bootstraps/${A}`;
+    const act = await anvil('bootstrap', 'activate', A, '--service', rig.service.url);
+    expect(act).toMatchObject({ code: 0, out: `${A}: active on ${rig.service.url}; 2 of 2 adopted node(s) re-pointed\n` });
+    const dirA = `${rig.service.url}/v1/bootstraps/${A}`;
     for (const uuid of nodes) {
       expect((await client.getNode(uuid)).driver_info).toMatchObject({
         deploy_kernel: `${dirA}/linux`,
@@ -142,11 +113,11 @@ describe('bootstrap store', () => {
     const meta = await fetch(`${dirA}/metadata.yaml`);
     expect(meta.status).toBe(404);
     expect(await meta.json()).toMatchObject({ code: 'bootstrap.not_found' });
-    expect((await fetch(`${service.url}/v1/bootstraps/${A}/..%2f..%2fetc%2fpasswd`)).status).toBe(404);
+    expect((await fetch(`${rig.service.url}/v1/bootstraps/${A}/..%2f..%2fetc%2fpasswd`)).status).toBe(404);
 
     // A node adopted after the activation gets the same fields.
     const late = await enrollNode(client, { name: 'bs-node-late', mac: '52:54:00:bb:00:09' });
-    expect((await anvil('node', 'adopt', late.uuid, '--service', service.url)).code).toBe(0);
+    expect((await anvil('node', 'adopt', late.uuid, '--service', rig.service.url)).code).toBe(0);
     expect((await client.getNode(late.uuid)).driver_info).toMatchObject({ deploy_kernel: `${dirA}/linux`, kernel_append_params: expect.stringContaining(`anvil.bootstrap=${A}`) });
     nodes.push(late.uuid);
 
@@ -155,7 +126,7 @@ describe('bootstrap store', () => {
     expect((await anvil('bootstrap', 'import', second, '--store', store)).code).toBe(0);
     const actB = (await (await api(`/v1/bootstraps/${B}/activate`, { method: 'POST' })).json()) as { uuid: string; nodes: { ok: boolean }[] };
     expect(actB).toMatchObject({ uuid: B, nodes: nodes.map(() => expect.objectContaining({ ok: true })) });
-    const dirB = `${service.url}/v1/bootstraps/${B}`;
+    const dirB = `${rig.service.url}/v1/bootstraps/${B}`;
     for (const uuid of nodes) {
       expect((await client.getNode(uuid)).driver_info).toMatchObject({ deploy_kernel: `${dirB}/linux`, deploy_ramdisk: `${dirB}/initramfs.img`, kernel_append_params: `%default% anvil.lookup_timeout=120 console=ttyS0 anvil.bootstrap=${B}` });
     }
@@ -187,21 +158,21 @@ describe('bootstrap store', () => {
     };
     const layoutFile = join(work, 'layout.json');
     writeFileSync(layoutFile, JSON.stringify(layout));
-    expect((await anvil('layout', 'put', 'bs-one', layoutFile, '--service', service.url)).code).toBe(0);
-    const client = ironic.client();
+    expect((await anvil('layout', 'put', 'bs-one', layoutFile, '--service', rig.service.url)).code).toBe(0);
+    const client = rig.ironic.client();
     const mac = '52:54:00:bb:01:01';
     const node = await enrollNode(client, { name: 'bs-deploy', mac });
-    expect((await anvil('node', 'adopt', node.uuid, '--service', service.url, '--layout', 'bs-one')).code).toBe(0);
+    expect((await anvil('node', 'adopt', node.uuid, '--service', rig.service.url, '--layout', 'bs-one')).code).toBe(0);
     await client.setProvisionState(node.uuid, 'provide');
     await client.waitForProvisionState(node.uuid, ['available'], { timeoutMs: 60_000, intervalMs: 300 });
     // The kernel command line the node boots with: what activation put in kernel_append_params.
     const cmdline = join(work, 'cmdline');
     writeFileSync(cmdline, `nofb nomodeset BOOTIF=${mac} ${(await client.getNode(node.uuid)).driver_info.kernel_append_params as string}\n`);
     expect(readFileSync(cmdline, 'utf8')).toContain(`anvil.bootstrap=${B}`);
-    const agent = await AgentProcess.start({ apiUrl: ironic.url, mac, disks: [dev], dir: join(work, 'agent'), extraArgs: ['--cmdline', cmdline] });
+    const agent = await AgentProcess.start({ apiUrl: rig.ironic.url, mac, disks: [dev], dir: join(work, 'agent'), extraArgs: ['--cmdline', cmdline] });
     agents.push(agent);
     const sum = createHash('sha256').update(readFileSync(tarball)).digest('hex');
-    const deploy = await anvil('deploy', node.uuid, '--ironic-url', ironic.url, '--image', files.url('/root.tar.gz'), '--checksum', `sha256:${sum}`, '--service', service.url, '--wait', '--timeout', '120');
+    const deploy = await anvil('deploy', node.uuid, '--ironic-url', rig.ironic.url, '--image', files.url('/root.tar.gz'), '--checksum', `sha256:${sum}`, '--service', rig.service.url, '--wait', '--timeout', '120');
     expect(deploy.code).toBe(0);
     const dep = await waitFor('the deployment with the bootstrap uuid', 20_000, async () => {
       const r = await api(`/v1/deployments/${node.uuid}`);

@@ -6,29 +6,21 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { silentLogger } from '@anvil/shared';
 import { main } from '../../agent/src/cli/main';
-import { loadConfig, startService, type RunningService } from '../../driver-service/src';
 import { AgentProcess } from '../helpers/agent-process';
-import { FileServer } from '../helpers/http-server';
-import { enrollNode, freePort, IronicServer, waitFor } from '../helpers/ironic';
-import { blkid, LoopDisks, mountsUnder } from '../helpers/loop';
+import { useDriverService } from '../helpers/driver-service';
+import { enrollNode, waitFor } from '../helpers/ironic';
+import { blkid, mountsUnder } from '../helpers/loop';
 import { tool } from '../helpers/tools';
 
 const MiB = 1024 * 1024;
-const loops = new LoopDisks();
-const files = new FileServer();
-const work = mkdtempSync(join(tmpdir(), 'anvil-ds-test-'));
-let ironic: IronicServer;
-let service: RunningService;
+const rig = useDriverService({ prefix: 'anvil-ds-test-' });
+const { work, loops, files, agents, api } = rig;
 let tarball: string;
-const agents: AgentProcess[] = [];
 
 const sh = (cmd: string, args: string[]): string => execFileSync(tool(cmd), args, { encoding: 'utf8' });
-const api = (path: string, init?: RequestInit): Promise<Response> => fetch(`${service.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
 
 const LAYOUT = {
   version: 1,
@@ -41,9 +33,7 @@ const LAYOUT = {
   configdrive: { disk: 'd', source: '{{configdrive}}', size: '16MiB' },
 };
 
-beforeAll(async () => {
-  ironic = await IronicServer.start();
-  await files.start();
+beforeAll(() => {
   const tree = join(work, 'tree');
   mkdirSync(join(tree, 'etc'), { recursive: true });
   writeFileSync(join(tree, 'etc', 'anvil-marker'), 'deployed by the driver-service\n');
@@ -51,17 +41,6 @@ beforeAll(async () => {
   tarball = join(work, 'root.tar.gz');
   sh('tar', ['-czf', tarball, '-C', tree, '.']);
   files.add('/root.tar.gz', tarball, { rateBps: 2 * MiB });
-  const port = await freePort();
-  const config = loadConfig(undefined, { ANVIL_LISTEN_PORT: String(port), ANVIL_PUBLIC_URL: `http://127.0.0.1:${port}`, ANVIL_DATA_DIR: join(work, 'data'), ANVIL_IRONIC_URL: ironic.url });
-  service = await startService(config, { log: silentLogger(), watchIntervalMs: 500 });
-}, 180_000);
-
-afterAll(async () => {
-  await Promise.all(agents.map((a) => a.stop()));
-  await service?.close();
-  await files.stop();
-  await ironic?.stop();
-  loops.cleanup();
 });
 
 describe('driver-service', () => {
@@ -79,20 +58,20 @@ describe('driver-service', () => {
     writeFileSync(layoutFile, JSON.stringify(layout));
     const say: string[] = [];
     const io = { out: (t: string) => void say.push(t), err: (t: string) => void say.push(t) };
-    expect(await main(['node', 'anvil', 'layout', 'put', 'two-fs', layoutFile, '--service', service.url, '--description', 'root + /srv, tarball, config drive'], io)).toBe(0);
-    expect(await main(['node', 'anvil', 'layout', 'list', '--service', service.url], io)).toBe(0);
+    expect(await main(['node', 'anvil', 'layout', 'put', 'two-fs', layoutFile, '--service', rig.service.url, '--description', 'root + /srv, tarball, config drive'], io)).toBe(0);
+    expect(await main(['node', 'anvil', 'layout', 'list', '--service', rig.service.url], io)).toBe(0);
     expect(say).toEqual(['layout two-fs stored', expect.stringMatching(/^two-fs\t.*\troot \+ \/srv, tarball, config drive$/)]);
 
-    const client = ironic.client();
+    const client = rig.ironic.client();
     const mac = '52:54:00:cc:00:01';
     const node = await enrollNode(client, { name: 'ds-node', mac });
     await client.patchNode(node.uuid, [{ op: 'replace', path: '/deploy_interface', value: 'fake' }]);
 
-    expect(await main(['node', 'anvil', 'node', 'adopt', 'ds-node', '--service', service.url, '--layout', 'two-fs'], io)).toBe(0);
+    expect(await main(['node', 'anvil', 'node', 'adopt', 'ds-node', '--service', rig.service.url, '--layout', 'two-fs'], io)).toBe(0);
     expect(say.at(-1)).toBe(`${node.uuid}: adopted (deploy interface custom-agent, layout two-fs); driver_info.anvil_metadata_url is set`);
     const enrolled = await client.getNode(node.uuid);
     expect(enrolled.deploy_interface).toBe('custom-agent');
-    expect(enrolled.driver_info).toMatchObject({ anvil_metadata_url: expect.stringMatching(new RegExp(`^${service.url}/v1/metadata/${node.uuid}/[A-Za-z0-9_-]{43}$`)), anvil_layout: 'two-fs' });
+    expect(enrolled.driver_info).toMatchObject({ anvil_metadata_url: expect.stringMatching(new RegExp(`^${rig.service.url}/v1/metadata/${node.uuid}/[A-Za-z0-9_-]{43}$`)), anvil_layout: 'two-fs' });
     const adoption = { metadata_url: enrolled.driver_info.anvil_metadata_url as string };
     const secret = adoption.metadata_url.split('/').pop()!;
     expect(Buffer.from(secret, 'base64url').length).toBe(32);
@@ -106,12 +85,12 @@ describe('driver-service', () => {
 
     await client.setProvisionState(node.uuid, 'provide');
     await client.waitForProvisionState(node.uuid, ['available'], { timeoutMs: 60_000, intervalMs: 300 });
-    const agent = await AgentProcess.start({ apiUrl: ironic.url, mac, disks: [dev], dir: join(work, 'agent') });
+    const agent = await AgentProcess.start({ apiUrl: rig.ironic.url, mac, disks: [dev], dir: join(work, 'agent') });
     agents.push(agent);
     const sse = new AbortController();
     const seen: { state: string; stage: string | null; bytes: number | null }[] = [];
     const watching = (async () => {
-      const res = await fetch(`${service.url}/v1/deployments/${node.uuid}/events`, { signal: sse.signal });
+      const res = await fetch(`${rig.service.url}/v1/deployments/${node.uuid}/events`, { signal: sse.signal });
       const decoder = new TextDecoder();
       let buf = '';
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -130,7 +109,7 @@ describe('driver-service', () => {
     const cliOut: string[] = [];
     const cliErr: string[] = [];
     const deploying = main(
-      ['node', 'anvil', 'deploy', 'ds-node', '--ironic-url', ironic.url, '--image', files.url('/root.tar.gz'), '--checksum', `sha256:${createHash('sha256').update(readFileSync(tarball)).digest('hex')}`, '--configdrive', cdFile, '--service', service.url, '--wait', '--timeout', '120'],
+      ['node', 'anvil', 'deploy', 'ds-node', '--ironic-url', rig.ironic.url, '--image', files.url('/root.tar.gz'), '--checksum', `sha256:${createHash('sha256').update(readFileSync(tarball)).digest('hex')}`, '--configdrive', cdFile, '--service', rig.service.url, '--wait', '--timeout', '120'],
       { out: (t) => void cliOut.push(t), err: (t) => void cliErr.push(t) },
     );
 

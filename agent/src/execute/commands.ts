@@ -34,8 +34,7 @@ export async function runCommand(c: Command, ctx: ExecContext, values: Fill = {}
   const r = await ctx.runner.run(f.argv, { ...(f.stdin !== undefined ? { stdin: f.stdin } : {}), allowFail: true });
   if (!ok(r)) {
     if (f.fallback) return runCommand(f.fallback, ctx, values);
-    const e = commandFailed(r);
-    throw f.failCode ? new AnvilError(f.failCode, e.message, e.details, e.status) : e;
+    throw commandFailed(r, f.failCode);
   }
   if (f.appendTo !== undefined) await appendFile(f.appendTo, r.stdout);
   return r;

@@ -4,7 +4,7 @@ import type { ImageSpec } from '@anvil/shared';
 import { writeConfigTree } from '../configdrive/build';
 import { fetchConfigdrive } from '../configdrive/fetch';
 import { writeImageToPartition } from '../configdrive/write';
-import { tableLabel } from '../disk/gpt';
+import { tableLabel } from '../disk/label';
 import { toolExists } from '../system/runner';
 import { isMounted, type ConditionEnv } from './conditions';
 import { extractTar, streamImageToDevice, writeQcow2, type ImageDeps } from '../image/pipeline';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { AnvilError, quoteArg, type Logger } from '@anvil/shared';
+import { AnvilError, quoteArg, type ErrorCode, type Logger } from '@anvil/shared';
 
 /** What every command run returns, failed or not (execa's shape). */
 export interface ExecResult {
@@ -49,10 +49,13 @@ export function toolExists(name: string): boolean {
   return PATH.split(':').some((dir) => existsSync(`${dir}/${name}`));
 }
 
-/** The error for a command that failed: its exit and the last lines it printed. */
-export function commandFailed(result: ExecResult): AnvilError {
+/**
+ * The error for a command that failed: its exit and the last lines it printed, under `code` (a command's own
+ * `failCode` where it names one).
+ */
+export function commandFailed(result: ExecResult, code: ErrorCode = 'exec.command_failed'): AnvilError {
   const tail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join(' | ');
-  return new AnvilError('exec.command_failed', `${result.argv[0]} failed (${result.timedOut ? 'timed out' : result.signal ?? `exit ${result.exitCode}`}): ${tail || 'no output'}`, {
+  return new AnvilError(code, `${result.argv[0]} failed (${result.timedOut ? 'timed out' : result.signal ?? `exit ${result.exitCode}`}): ${tail || 'no output'}`, {
     argv: result.argv,
     exitCode: result.exitCode,
     stderr: result.stderr.slice(-4000),

@@ -3,34 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { silentLogger } from '@anvil/shared';
-import { openDatabase, type OpenedDatabase } from '../../../driver-service/src/store/db';
+import { openDatabase } from '../../../driver-service/src/store/db';
 import { Repository } from '../../../driver-service/src/store/repository';
-
-const LAYOUT = {
-  version: 1,
-  disks: [{ id: 'd', select: { name: '/dev/sda' }, table: 'gpt', partitions: [{ id: 'root', size: 'remaining' }] }],
-  filesystems: [{ id: 'fs', device: 'root', type: 'ext4', mount: { path: '/' } }],
-  images: [{ id: 'os', source: { url: '{{image.url}}' }, checksum: '{{image.checksum}}', format: 'tar', target: { path: '/' } }],
-  configdrive: { disk: 'd', source: '{{configdrive}}' },
-};
+import { useServiceStore } from '../../helpers/service-store';
 
 describe('the store', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'anvil-ds-unit-'));
-  let repo: Repository;
-  let opened: OpenedDatabase;
-  beforeAll(async () => {
-    opened = await openDatabase({ dataDir: dir, log: silentLogger() });
-    repo = new Repository(opened.db);
-    for (const name of ['a', 'b', 'from-trait', 'fallback', 'from-image']) await repo.putLayout({ name, plan: LAYOUT, default: name === 'fallback' });
-  });
-  afterAll(async () => {
-    await opened.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
+  const store = useServiceStore();
 
   it('migrations are recorded and run once; reopening keeps the data', async () => {
-    const again = await openDatabase({ dataDir: dir, log: silentLogger() });
+    const again = await openDatabase({ dataDir: store.dir, log: silentLogger() });
     const rows = await sql<{ n: number }>`SELECT count(*) AS n FROM anvil_migrations`.execute(again.db);
     expect(rows.rows[0]!.n).toBe(2); // 001_initial, 002_bootstrap_uuid
     const second = new Repository(again.db);
@@ -39,6 +20,7 @@ describe('the store', () => {
   });
 
   it('one open deployment per node, however many begin it; a lease is held by one replica at a time', async () => {
+    const { repo } = store;
     const base = { node_uuid: 'n1', layout: 'a', state: 'planned' as const, stage: null, step: null, steps: null, bytes: null, bytes_total: null, rate_bps: null, eta_seconds: null, error: null, bootstrap_uuid: null, started_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', closed_at: null };
     const [x, y] = await Promise.all([repo.insertOpenDeployment({ ...base, id: 'x' }), repo.insertOpenDeployment({ ...base, id: 'y' })]);
     expect(x.id).toBe(y.id);
@@ -60,14 +42,16 @@ describe('the store', () => {
       await sql`CREATE TABLE filler (x TEXT)`.execute(db.db);
       const before = statSync(file).size;
       for (let i = 0; i < 1500; i++) await sql`INSERT INTO filler VALUES (${'x'.repeat(2000)})`.execute(db.db);
-      // … yet the rows reach the database file: the checkpointer's rounds copied them there.
-      const deadline = Date.now() + 5000;
-      while (statSync(file).size === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      // … yet the rows reach the database file: the checkpointer's rounds (one a second) copy them there. Waited
+      // for, not timed: a loaded machine only makes the rounds later, and 60 s is a round that never came.
+      const copied = (): boolean => statSync(file).size > before + 1000 * 2000;
+      const deadline = Date.now() + 60_000;
+      while (!copied() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(statSync(file).size).toBeGreaterThan(before + 1000 * 2000);
     } finally {
       await db.close();
     }
     expect(statSync(join(own, 'anvil.sqlite-wal'), { throwIfNoEntry: false })?.size ?? 0).toBe(0); // truncated on close
     rmSync(own, { recursive: true, force: true });
-  });
+  }, 120_000);
 });

@@ -1,15 +1,6 @@
-import { silentLogger, validatePlan, type InventoryT } from '@anvil/shared';
+import { validatePlan } from '@anvil/shared';
 import { pickFromChecksumFile, planFromInstanceInfo, selectorFromHints } from '../../../../agent/src/ramdisk/instance-plan';
-
-const log = silentLogger();
-const GiB = 1024 ** 3;
-const inventory: InventoryT = {
-  disks: [
-    { name: '/dev/sda', size: 2 * GiB },
-    { name: '/dev/sdb', size: 480 * GiB },
-    { name: '/dev/nvme0n1', size: 240 * GiB },
-  ],
-};
+import { inventory, log } from '../../../helpers/ramdisk';
 
 describe('plans from instance_info', () => {
   it('maps root device hints to a selector', () => {

@@ -1,15 +1,6 @@
-import { silentLogger, type InventoryT } from '@anvil/shared';
+import type { InventoryT } from '@anvil/shared';
 import { fillConfigdrive, redactPlan, resolvePlan } from '../../../../agent/src/ramdisk/plan-source';
-
-const log = silentLogger();
-const GiB = 1024 ** 3;
-const inventory: InventoryT = {
-  disks: [
-    { name: '/dev/sda', size: 2 * GiB },
-    { name: '/dev/sdb', size: 480 * GiB },
-    { name: '/dev/nvme0n1', size: 240 * GiB },
-  ],
-};
+import { inventory, log } from '../../../helpers/ramdisk';
 
 describe('the plan of a deploy', () => {
   it('resolves the plan in order: step arguments, then instance_info.anvil_plan, then the standalone fields', async () => {

@@ -1,13 +1,7 @@
 import { AnvilError } from '@anvil/shared';
 import { fillLayout, SAMPLE_GRANT, valuesFromInstanceInfo, withGlanceImage } from '../../../../driver-service/src/plan/fill';
+import { LAYOUT } from '../../../helpers/service-store';
 
-const LAYOUT = {
-  version: 1,
-  disks: [{ id: 'd', select: { name: '/dev/sda' }, table: 'gpt', partitions: [{ id: 'root', size: 'remaining' }] }],
-  filesystems: [{ id: 'fs', device: 'root', type: 'ext4', mount: { path: '/' } }],
-  images: [{ id: 'os', source: { url: '{{image.url}}' }, checksum: '{{image.checksum}}', format: 'tar', target: { path: '/' } }],
-  configdrive: { disk: 'd', source: '{{configdrive}}' },
-};
 const meta = { nodeUuid: 'n-1', deploymentId: 'dep-1', layout: 'l' };
 const noFile = (): Promise<string> => Promise.reject(new Error('no checksums file expected'));
 
