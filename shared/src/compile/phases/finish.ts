@@ -106,7 +106,9 @@ export function compileBootloader(s: CompileState): void {
   const chroot = (...argv: string[]): string[] => [TOOLS.chroot, root, ...argv];
   const fw = (w: 'bios' | 'uefi'): { firmware?: 'bios' | 'uefi' } => (firmware === 'auto' ? { firmware: w } : {});
   const commands: Command[] = [];
-  for (const fsys of ['dev', 'proc', 'sys']) commands.push({ argv: [TOOLS.mount, '--rbind', `/${fsys}`, inTarget(fsys)], when: { unmounted: inTarget(fsys) } });
+  // rslave: under systemd the ramdisk's mounts are shared, so without it unmounting the target's copies would
+  // propagate back to the ramdisk's own /sys/fs/cgroup and /dev/pts, and fail as busy (seen with the bootstrap image)
+  for (const fsys of ['dev', 'proc', 'sys']) commands.push({ argv: [TOOLS.mount, '--rbind', `/${fsys}`, inTarget(fsys)], when: { unmounted: inTarget(fsys) } }, { argv: [TOOLS.mount, '--make-rslave', inTarget(fsys)] });
   const params = bl.kernel_params ?? [];
   if (params.length) {
     // A drop-in, sourced by grub-mkconfig after /etc/default/grub: the image's own defaults stay untouched.
