@@ -39,7 +39,8 @@ export class FileServer {
     return `${this.base}${path}`;
   }
 
-  async start(): Promise<void> {
+  /** `host`: where it listens (the lab's address for images the emulated servers download), 127.0.0.1 by default. */
+  async start(host = '127.0.0.1'): Promise<void> {
     this.server = createServer((req, res) => {
       const entry = this.files.get(req.url ?? '');
       this.hits.push({ path: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}) });
@@ -110,8 +111,8 @@ export class FileServer {
         }
       })();
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => this.server!.listen(0, host, resolve));
+    this.base = `http://${host}:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {

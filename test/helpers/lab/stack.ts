@@ -2,7 +2,8 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from
 import { join } from 'node:path';
 import pino from 'pino';
 import { createLogger } from '@anvil/shared';
-import { IronicClient, KeystoneSession } from '@anvil/shared/openstack';
+import type { IronicClient} from '@anvil/shared/openstack';
+import { KeystoneSession } from '@anvil/shared/openstack';
 import { loadConfig, startService, type RunningService } from '../../../driver-service/src';
 import { GlanceServer } from '../glance';
 import { freePort, IronicServer, mergeIni, type IniSections } from '../ironic';

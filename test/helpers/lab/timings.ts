@@ -20,9 +20,12 @@ interface AgentLine {
   readonly time: number;
   readonly msg: string;
   readonly command?: string;
-  readonly kind?: string;
-  readonly seq?: number;
+  /** The agent's progress events, as it also sends them to the driver-service. */
+  readonly progress?: { readonly type?: string; readonly kind?: string; readonly status?: string };
 }
+
+/** The actions that write an image (their stage `end` is when the image is on disk). */
+const IMAGE_KINDS = new Set(['write_image', 'extract_image']);
 
 /** The agent's log lines in a console text (journald prefixes them; the JSON object is the rest of the line). */
 export function agentLines(consoleText: string): AgentLine[] {
@@ -51,9 +54,7 @@ export function consoleTimings(i: { scenario: string; firmware: 'bios' | 'uefi';
   const lookup = first((l) => l.msg === 'lookup found the node');
   const stepStart = first((l) => l.msg === 'command started' && l.command === 'deploy.execute_deploy_step');
   const plan = first((l) => l.msg === 'plan resolved');
-  const writes = lines.filter((l) => l.kind === 'write_image');
-  const lastWrite = writes.at(-1);
-  const imageWritten = lastWrite ? lines.find((l) => l.seq !== undefined && l.seq > lastWrite.seq! && l.time >= lastWrite.time)?.time : undefined;
+  const imageWritten = lines.filter((l) => l.progress?.type === 'stage' && l.progress.status === 'end' && IMAGE_KINDS.has(l.progress.kind ?? '')).at(-1)?.time;
   const stepDone = lines.find((l) => l.msg === 'command succeeded' && l.command === 'deploy.execute_deploy_step')?.time;
   const parts = [seconds(agentStart, lookup), seconds(stepStart, plan), seconds(imageWritten, stepDone)];
   return {
