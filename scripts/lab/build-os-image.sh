@@ -22,9 +22,10 @@ root=$work/root
 
 # The kernel and the boot chain; systemd; cloud-init with the ENI renderer Debian 12 uses (ifupdown, dhclient);
 # the storage tools the initramfs needs for root on LVM-on-MD; GRUB's tools and both platforms' modules, so the
-# agent's grub-install works for i386-pc and x86_64-efi; zstd for the initramfs compression.
+# agent's grub-install works for i386-pc and x86_64-efi; zstd for the initramfs compression; busybox for the
+# initramfs's shell tools (initramfs-tools recommends it: without it, klibc has no rm for mdadm's local-bottom script).
 packages=(
-  linux-image-cloud-amd64 systemd-sysv udev initramfs-tools zstd kmod
+  linux-image-cloud-amd64 systemd-sysv udev initramfs-tools zstd kmod busybox
   cloud-init ifupdown isc-dhcp-client iproute2 netbase openssh-server sudo
   grub-pc-bin grub-efi-amd64-bin grub2-common mdadm lvm2 e2fsprogs dosfstools
 )
@@ -42,6 +43,8 @@ for p in "${includes[@]}"; do args+=("--dpkgopt=path-include=$p"); done
 args+=("--setup-hook=mkdir -p \"\$1/etc/initramfs-tools/conf.d\" \"\$1/etc/cloud/cloud.cfg.d\"")
 args+=("--setup-hook=printf '%s\\n' '# Anvil lab OS: quick to rebuild under emulation' COMPRESS=zstd MODULES=most > \"\$1/etc/initramfs-tools/conf.d/anvil.conf\"")
 args+=("--setup-hook=printf '%s\\n' '# Anvil lab OS: the config drive only (label config-2)' 'datasource_list: [ ConfigDrive, None ]' > \"\$1/etc/cloud/cloud.cfg.d/90-anvil-datasource.cfg\"")
+# No RSA host key: generating one takes cloud-init 14 s under TCG; ed25519 and ECDSA take well under one.
+args+=("--setup-hook=printf '%s\\n' '# Anvil lab OS: host keys quick to make under emulation' 'ssh_genkeytypes: [ ed25519, ecdsa ]' > \"\$1/etc/cloud/cloud.cfg.d/90-anvil-ssh.cfg\"")
 
 # After all packages, on the host with the image's root as $1: GRUB's defaults (serial console, no menu wait, no
 # os-prober), a per-machine identity left to first boot (empty machine-id, no SSH host keys: cloud-init makes
@@ -75,6 +78,11 @@ chroot "$root" systemctl disable apt-daily.timer apt-daily-upgrade.timer e2scrub
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/var/log/*.log "$root"/var/log/apt/*
 for f in usr/sbin/update-initramfs usr/share/initramfs-tools/hooks/mdadm usr/share/initramfs-tools/hooks/lvm2 usr/share/initramfs-tools/scripts/local-block/mdadm usr/sbin/grub-install usr/lib/grub/i386-pc usr/lib/grub/x86_64-efi; do
   [ -e "$root/$f" ] || { echo "build-os-image: /$f is missing from the image" >&2; exit 1; }
+done
+# the initramfs can assemble the arrays and activate the volume group of a root on LVM-on-MD
+listing=$(chroot "$root" sh -c 'lsinitramfs /boot/initrd.img-*')
+for f in usr/sbin/mdadm usr/sbin/lvm usr/bin/busybox scripts/local-block/mdadm rules.d/56-lvm.rules rules.d/64-md-raid-assembly.rules raid1.ko dm-mod.ko; do
+  echo "$listing" | grep -q "$f" || { echo "build-os-image: the initramfs has no $f" >&2; exit 1; }
 done
 CUSTOMIZE
 args+=("--customize-hook=sh $work/customize.sh \"\$1\"")
