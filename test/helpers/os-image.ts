@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -41,6 +41,7 @@ export async function debianOsImage(): Promise<DebianOsImage> {
     cached = false;
     mkdirSync(OS_CACHE, { recursive: true });
     const tmp = mkdtempSync(`${dir}.tmp-`);
+    chmodSync(tmp, 0o755);
     try {
       execFileSync('bash', [join(ROOT, SCRIPT)], { env: { ...process.env, OUT: tmp }, stdio: ['ignore', 2, 2] });
       if (!complete(tmp)) throw new Error(`${SCRIPT} did not write ${HELPER_INPUTS.files.join(', ')} into ${tmp}`);
