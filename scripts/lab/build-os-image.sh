@@ -43,8 +43,9 @@ for p in "${includes[@]}"; do args+=("--dpkgopt=path-include=$p"); done
 args+=("--setup-hook=mkdir -p \"\$1/etc/initramfs-tools/conf.d\" \"\$1/etc/cloud/cloud.cfg.d\"")
 args+=("--setup-hook=printf '%s\\n' '# Anvil lab OS: quick to rebuild under emulation' COMPRESS=zstd MODULES=most > \"\$1/etc/initramfs-tools/conf.d/anvil.conf\"")
 args+=("--setup-hook=printf '%s\\n' '# Anvil lab OS: the config drive only (label config-2)' 'datasource_list: [ ConfigDrive, None ]' > \"\$1/etc/cloud/cloud.cfg.d/90-anvil-datasource.cfg\"")
-# No RSA host key: generating one takes cloud-init 14 s under TCG; ed25519 and ECDSA take well under one.
-args+=("--setup-hook=printf '%s\\n' '# Anvil lab OS: host keys quick to make under emulation' 'ssh_genkeytypes: [ ed25519, ecdsa ]' > \"\$1/etc/cloud/cloud.cfg.d/90-anvil-ssh.cfg\"")
+# No RSA host key: generating one takes cloud-init 14 s under TCG; ed25519 and ECDSA take well under one. The
+# locale glibc has built in: Debian's default (en_US.UTF-8) needs the locales package, and cc_locale fails without.
+args+=("--setup-hook=printf '%s\\n' '# Anvil lab OS' 'ssh_genkeytypes: [ ed25519, ecdsa ]' 'locale: C.UTF-8' > \"\$1/etc/cloud/cloud.cfg.d/90-anvil-lab.cfg\"")
 
 # After all packages, on the host with the image's root as $1: GRUB's defaults (serial console, no menu wait, no
 # os-prober), a per-machine identity left to first boot (empty machine-id, no SSH host keys: cloud-init makes
