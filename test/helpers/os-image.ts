@@ -8,6 +8,9 @@ import { join } from 'node:path';
  * BIOS and UEFI, mdadm and lvm2 in the initramfs, cloud-init on the config drive. Built once per input (the
  * script's text and this helper's constants) under /var/tmp/anvil-os/<hash16>/ (ANVIL_OS_CACHE): into a temporary
  * directory beside it, renamed into place when complete, so an interrupted build leaves nothing that looks done.
+ * Figures (2 cores, TCG, a manual run): build 74–148 s (cold apt), os.tar.zst 126 MiB (root 427 MiB, 218 packages);
+ * the agent's update-initramfs in the deployed tree 206–257 s of a 282–386 s provision (MODULES=most); disk boot to
+ * cloud-init's runcmd 77 s (BIOS, root on LVM-on-MD) and 63 s (UEFI) of kernel uptime.
  */
 export const OS_CACHE = process.env.ANVIL_OS_CACHE ?? '/var/tmp/anvil-os';
 const ROOT = join(__dirname, '../..');
