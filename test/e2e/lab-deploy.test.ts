@@ -171,7 +171,7 @@ beforeAll(async () => {
     ['raid1-lvm-bios', raid1LvmLayout('bios')],
     ['raid1-lvm-uefi', raid1LvmLayout('uefi')],
     ['raid1-lvm-bios-keep-srv', raid1LvmLayout('bios', 'keep-srv')],
-    ['too-big', raid1LvmLayout('uefi', 'too-big')],
+    ['too-big', raid1LvmLayout('bios', 'too-big')],
   ];
   for (const [name, plan] of layouts) {
     const res = await service(`/v1/layouts/${name}`, { method: 'PUT', body: JSON.stringify({ plan, description: `lab: RAID1 /boot + LVM root (${name})` }) });
@@ -252,7 +252,7 @@ async function enrollAndClean(o: { firmware: 'bios' | 'uefi'; bootstrap: 'live' 
   return { server, node };
 }
 
-describe('emulated server, BIOS (live bootstrap): enroll → clean → deploy → rebuild keeping /srv → undeploy', () => {
+describe('emulated server, BIOS (live bootstrap): enroll → clean → deploy → rebuild keeping /srv → undeploy → a plan the disks cannot hold', () => {
   let server: EmulatedServer;
   let node: IronicNodeT;
   let kept = '';
@@ -291,9 +291,29 @@ describe('emulated server, BIOS (live bootstrap): enroll → clean → deploy �
     expect(signatures(server.disk(0))).toEqual([]);
     expect(signatures(server.disk(1))).toEqual([]);
   }, 1_500_000);
+
+  it('refuses a plan the disks cannot hold: deploy failed with the code and pointer, logs collected, disks untouched', async () => {
+    const before = [diskDigest(server.disk(0)), diskDigest(server.disk(1))];
+    // undeploy cleared instance_info: the image and the layout are set again, as a user would
+    await ironic.patchNode(node.uuid, [
+      { op: 'add', path: '/instance_info/image_source', value: osImageId },
+      { op: 'add', path: '/instance_info/anvil_layout', value: 'too-big' },
+    ]);
+    const logsBefore = deployLogs(node.uuid).length;
+    await ironic.setProvisionState(node.uuid, 'active', { configdrive: configDrive(randomUUID(), 'lab-bios-big') });
+    const failed = await waitState(node.uuid, ['deploy failed', 'active'], 20);
+    expect(failed.provision_state).toBe('deploy failed');
+    // the agent's message, with its catalogued code and the JSON pointer of what does not fit
+    expect(String(failed.last_error)).toMatch(/\/volume_groups\/0\/logical_volumes\/0/);
+    expect(String(failed.last_error)).toMatch(/\[[a-z]+\.[a-z_]+\]/);
+    process.stdout.write(`lab bios: a plan too big: ${String(failed.last_error)}\n`);
+    await waitFor('the deploy logs of the failed deploy', 120_000, async () => (deployLogs(node.uuid).length > logsBefore ? true : undefined), 2000);
+    await waitFor('the failed node to be powered off', 300_000, async () => (server.poweredOn() ? undefined : true), 2000);
+    expect([diskDigest(server.disk(0)), diskDigest(server.disk(1))]).toEqual(before);
+  }, 1_800_000);
 });
 
-describe('emulated server, UEFI (initramfs bootstrap): enroll → clean → deploy → a plan the disks cannot hold', () => {
+describe('emulated server, UEFI (initramfs bootstrap): enroll → clean → deploy', () => {
   let server: EmulatedServer;
   let node: IronicNodeT;
 
@@ -307,24 +327,4 @@ describe('emulated server, UEFI (initramfs bootstrap): enroll → clean → depl
     const m = await deployAndBoot(server, node, { scenario: 'enroll-to-active', firmware: 'uefi', bootstrap: 'initramfs', target: 'active', instanceUuid: uuid, hostname: 'lab-uefi' });
     expect(m.slice(1, 6)).toEqual([uuid, 'lab-uefi', expect.stringMatching(/^[1-9]/), '/dev/mapper/sys-srv', 'none']);
   }, 2_400_000);
-
-  it('refuses a plan the disks cannot hold: deploy failed with the code and pointer, logs collected, disks untouched', async () => {
-    await ironic.setProvisionState(node.uuid, 'deleted');
-    await waitState(node.uuid, ['available'], 20);
-    const before = [diskDigest(server.disk(0)), diskDigest(server.disk(1))];
-    await ironic.patchNode(node.uuid, [
-      { op: 'add', path: '/instance_info/image_source', value: osImageId },
-      { op: 'add', path: '/instance_info/anvil_layout', value: 'too-big' },
-    ]);
-    const logsBefore = deployLogs(node.uuid).length;
-    await ironic.setProvisionState(node.uuid, 'active', { configdrive: configDrive(randomUUID(), 'lab-uefi-big') });
-    const failed = await waitState(node.uuid, ['deploy failed', 'active'], 20);
-    expect(failed.provision_state).toBe('deploy failed');
-    // the agent's message, with its catalogued code and the JSON pointer of what does not fit
-    expect(String(failed.last_error)).toMatch(/\/volume_groups\/0\/logical_volumes\/0/);
-    expect(String(failed.last_error)).toMatch(/\[[a-z]+\.[a-z_]+\]/);
-    await waitFor('the deploy logs of the failed deploy', 120_000, async () => (deployLogs(node.uuid).length > logsBefore ? true : undefined), 2000);
-    await waitFor('the failed node to be powered off', 300_000, async () => (server.poweredOn() ? undefined : true), 2000);
-    expect([diskDigest(server.disk(0)), diskDigest(server.disk(1))]).toEqual(before);
-  }, 1_800_000);
 });

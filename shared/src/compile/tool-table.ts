@@ -115,7 +115,7 @@ export const TEST_TOOLS = {
   depmod: { package: 'kmod', for: 'kernel modules of the test ramdisk' },
   cpio: { package: 'cpio', for: 'packing the test ramdisk, and `anvil bootstrap build`’s initramfs' },
   dash: { package: 'dash', for: 'the test ramdisk’s shell' },
-  'grub-mkconfig': { package: 'grub-common', for: 'building the deployed test OS (scripts/vm/build-os-image.sh)' },
+  'grub-mkconfig': { package: 'grub-common', for: 'the test ramdisk and the integration tests’ bootloader steps' },
   'grub-install': { package: 'grub2-common', for: 'building the deployed test OS and UEFI boots' },
   gettext: { package: 'gettext-base', for: 'the deployed test OS (grub-mkconfig’s scripts call it)' },
   // `anvil bootstrap build` on the build host (agent/src/bootstrap/build), and the e2e suite that builds one
