@@ -37,11 +37,12 @@ args=(--mode=root --variant=minbase --format=directory --include="$(IFS=,; echo 
 for p in "${excludes[@]}"; do args+=("--dpkgopt=path-exclude=$p"); done
 for p in "${includes[@]}"; do args+=("--dpkgopt=path-include=$p"); done
 
-# Before any package: the initramfs configuration (zstd: a fast update-initramfs under TCG; MODULES=most, since
-# the agent builds the initramfs in a chroot on a ramdisk, where `dep` would guess from the wrong machine) and
-# cloud-init's datasources (only the config drive: no waiting on network metadata services).
+# Before any package: the initramfs configuration (zstd at level 1, not mkinitramfs's single-threaded 9: a fast
+# update-initramfs under TCG; MODULES=most for the image's own initramfs, dep for the one rebuilt at deploy, see
+# the end of customize.sh) and cloud-init's datasources (only the config drive: no waiting on network metadata
+# services).
 args+=("--setup-hook=mkdir -p \"\$1/etc/initramfs-tools/conf.d\" \"\$1/etc/cloud/cloud.cfg.d\"")
-args+=("--setup-hook=printf '%s\\n' '# Anvil lab OS: quick to rebuild under emulation' COMPRESS=zstd MODULES=most > \"\$1/etc/initramfs-tools/conf.d/anvil.conf\"")
+args+=("--setup-hook=printf '%s\\n' '# Anvil lab OS: quick to rebuild under emulation' COMPRESS=zstd COMPRESSLEVEL=1 MODULES=most > \"\$1/etc/initramfs-tools/conf.d/anvil.conf\"")
 args+=("--setup-hook=printf '%s\\n' '# Anvil lab OS: the config drive only (label config-2)' 'datasource_list: [ ConfigDrive, None ]' > \"\$1/etc/cloud/cloud.cfg.d/90-anvil-datasource.cfg\"")
 # No RSA host key: generating one takes cloud-init 14 s under TCG; ed25519 and ECDSA take well under one. The
 # locale glibc has built in: Debian's default (en_US.UTF-8) needs the locales package, and cc_locale fails without.

@@ -10,7 +10,7 @@ import { waitFor } from '../helpers/ironic';
 import { inLab, LAB_ADDR } from '../helpers/lab/network';
 import { EmulatedServer } from '../helpers/lab/server';
 import { LabStack } from '../helpers/lab/stack';
-import { consoleTimings, type ScenarioTimings } from '../helpers/lab/timings';
+import { agentLines, consoleTimings, type ScenarioTimings } from '../helpers/lab/timings';
 import { debianOsImage } from '../helpers/os-image';
 
 /**
@@ -283,11 +283,17 @@ describe('emulated server, BIOS (live bootstrap): enroll → clean → deploy �
     expect(m.slice(1, 7)).toEqual([uuid, 'lab-bios-2', expect.stringMatching(/^[1-9]/), '/dev/mapper/sys-srv', 'lab-v2', kept]);
   }, 2_400_000);
 
-  it('undeploys: cleaning erases the disks and the node is available again', async () => {
+  it('undeploys: cleaning tears down the arrays and volume group, erases the disks, and the node is available again', async () => {
     const t0 = Date.now();
+    const mark = server.consoleMark();
     await ironic.setProvisionState(node.uuid, 'deleted');
     await waitState(node.uuid, ['available'], 20);
     process.stdout.write(`lab bios: undeploy (deleted → available) ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    // the deploy's MD members (both arrays on both disks) lost their superblocks, its LVs their mappings
+    const ran = agentLines(server.consoleText(mark));
+    const done = (re: RegExp): string[] => ran.filter((l) => l.exitCode === 0 && re.test(l.cmd ?? '')).map((l) => l.cmd!);
+    expect(new Set(done(/^mdadm --zero-superblock --force \/dev\/vd[ab]\d+$/)).size).toBeGreaterThanOrEqual(4);
+    expect(done(/^dmsetup remove --retry sys-(root|srv)$/).length).toBeGreaterThanOrEqual(2);
     expect(signatures(server.disk(0))).toEqual([]);
     expect(signatures(server.disk(1))).toEqual([]);
   }, 1_500_000);

@@ -16,10 +16,13 @@ export interface ScenarioTimings {
   readonly agent_overhead_s?: number;
 }
 
-interface AgentLine {
+export interface AgentLine {
   readonly time: number;
   readonly msg: string;
   readonly command?: string;
+  /** A command the agent ran (its runner's op lines), and how it ended. */
+  readonly cmd?: string;
+  readonly exitCode?: number;
   /** The agent's progress events, as it also sends them to the driver-service. */
   readonly progress?: { readonly type?: string; readonly kind?: string; readonly status?: string };
 }

@@ -15,7 +15,10 @@ export function compileArrays(s: CompileState): void {
     const spares = (r.spares ?? []).map((m) => s.dev(m));
     const path = s.nodePath(r.id);
     if (s.policy === 'verify') {
-      s.push({ kind: 'assemble_array', id: r.id, pointer: s.ptr(path), device, members: [...members, ...spares], summary: `assemble ${device}`, commands: [{ argv: [TOOLS.mdadm, '--assemble', '--run', device, ...members, ...spares] }] });
+      // A ramdisk with udev (the bootstrap image) has assembled the array at boot under its name already
+      // (created with --homehost=any --name, it appears as /dev/md/<name>): its members are then busy, and a
+      // second --assemble fails. Assembled only when it is not there.
+      s.push({ kind: 'assemble_array', id: r.id, pointer: s.ptr(path), device, members: [...members, ...spares], summary: `assemble ${device}`, commands: [{ argv: [TOOLS.mdadm, '--assemble', '--run', device, ...members, ...spares], when: { missing: [device] } }] });
       continue;
     }
     const level = r.level === 'linear' ? 'linear' : String(r.level);

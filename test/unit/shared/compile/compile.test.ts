@@ -49,6 +49,18 @@ describe('compile', () => {
     expect(fstab?.kind === 'write_fstab' && fstab.content).toContain('{uuid:fs-srv} /srv xfs');
   });
 
+  it('in verify mode assembles an array only when it is not assembled already (a ramdisk with udev has done it at boot)', () => {
+    const ex = all.find((e) => e.name === 'raid1-boot-lvm-bios')!;
+    const plan = { ...(JSON.parse(ex.planText) as Record<string, unknown>), policy: { data: 'verify' } };
+    const assembles = compileOk(plan, ex.inventory).actions.filter((a) => a.kind === 'assemble_array');
+    expect(assembles.map((a) => a.id)).toEqual(['md-boot', 'md-sys']);
+    for (const a of assembles) {
+      expect(a.commands).toHaveLength(1);
+      expect(a.commands[0]!.argv.slice(0, 4)).toEqual(['mdadm', '--assemble', '--run', a.kind === 'assemble_array' ? a.device : '']);
+      expect(a.commands[0]!.when).toEqual({ missing: [a.kind === 'assemble_array' ? a.device : ''] });
+    }
+  });
+
   it('orders actions: teardown, wipe, partitions, arrays, LVM, images, mkfs, mounts, fstab, boot loader, unmount', () => {
     const ex = all.find((e) => e.name === 'raid1-boot-lvm-bios')!;
     const kinds = compileOk(ex.planText, ex.inventory).actions.map((a) => a.kind);
