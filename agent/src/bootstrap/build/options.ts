@@ -10,32 +10,53 @@ import { AnvilError } from '@anvil/shared';
 export const FORMATS = ['initramfs', 'live'] as const;
 export const KERNEL_FLAVORS = ['amd64', 'cloud-amd64', 'rt-amd64'] as const;
 
-/** One `deb URI SUITE COMPONENTS[,priority=N]` line (fuel-bootstrap's `--repo`). */
+/** One `deb [signed-by=KEYRING] URI SUITE COMPONENTS[,priority=N]` line (fuel-bootstrap's `--repo`). */
 export interface Repo {
   readonly type: 'deb';
   readonly uri: string;
   readonly suite: string;
   readonly components: readonly string[];
   readonly priority?: number;
+  /** The keyring (an absolute path on the build host) the repository is signed with, as sources.list's `signed-by`. */
+  readonly signedBy?: string;
 }
 
-/** Parses `deb http://host/path suite comp1 comp2[,priority=1001]` (the `deb` may be left out). */
+/** `[signed-by=/path]`, the one sources.list option a bootstrap repository may carry. */
+function parseRepoOptions(text: string, block: string): { signedBy?: string } {
+  const out: { signedBy?: string } = {};
+  for (const opt of block.split(/\s+/).filter(Boolean)) {
+    const [k, v] = opt.split('=', 2);
+    if (k !== 'signed-by' || !v) throw new AnvilError('bootstrap.bad_option', `--repo '${text}': the option '${opt}' is not supported (only [signed-by=/path/to/keyring])`);
+    if (!v.startsWith('/')) throw new AnvilError('bootstrap.bad_option', `--repo '${text}': signed-by takes an absolute path to a keyring file`);
+    out.signedBy = v;
+  }
+  return out;
+}
+
+/** Parses `deb [signed-by=/k.gpg] http://host/path suite comp1 comp2[,priority=1001]` (the `deb` may be left out). */
 export function parseRepo(text: string): Repo {
   const s = text.trim();
   const m = /^(.*?)(?:,\s*priority\s*=\s*(-?\d+))?\s*$/.exec(s)!;
-  const words = m[1]!.trim().split(/\s+/).filter(Boolean);
-  if (words[0] === 'deb') words.shift();
-  else if (words[0] === 'deb-src') throw new AnvilError('bootstrap.bad_option', `--repo '${text}': deb-src repositories carry no packages to install`);
+  let rest = m[1]!.trim();
+  let options: { signedBy?: string } = {};
+  if (/^deb-src\b/.test(rest)) throw new AnvilError('bootstrap.bad_option', `--repo '${text}': deb-src repositories carry no packages to install`);
+  rest = rest.replace(/^deb\s+/, '');
+  const bracket = /^\[([^\]]*)\]\s*/.exec(rest);
+  if (bracket) {
+    options = parseRepoOptions(text, bracket[1]!);
+    rest = rest.slice(bracket[0].length);
+  }
+  const words = rest.split(/\s+/).filter(Boolean);
   const [uri, suite, ...components] = words;
   if (!uri || !/^(https?|file):\/\//.test(uri)) throw new AnvilError('bootstrap.bad_option', `--repo '${text}': expected 'deb URI SUITE [COMPONENTS...][,priority=N]' with an http(s):// or file:// URI`);
   if (!suite) throw new AnvilError('bootstrap.bad_option', `--repo '${text}': no suite (e.g. bookworm)`);
   // A suite ending in `/` is a flat repository: no components.
   if (!suite.endsWith('/') && components.length === 0) throw new AnvilError('bootstrap.bad_option', `--repo '${text}': no components (e.g. main)`);
-  return { type: 'deb', uri: uri.replace(/\/+$/, ''), suite, components, ...(m[2] !== undefined ? { priority: Number(m[2]) } : {}) };
+  return { type: 'deb', uri: uri.replace(/\/+$/, ''), suite, components, ...(m[2] !== undefined ? { priority: Number(m[2]) } : {}), ...options };
 }
 
 export function formatRepo(r: Repo): string {
-  return [r.type, r.uri, r.suite, ...r.components].join(' ');
+  return [r.type, ...(r.signedBy ? [`[signed-by=${r.signedBy}]`] : []), r.uri, r.suite, ...r.components].join(' ');
 }
 
 const RepoInput = z.union([z.string().transform((s, ctx) => {
@@ -45,7 +66,7 @@ const RepoInput = z.union([z.string().transform((s, ctx) => {
     ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
     return z.NEVER;
   }
-}), z.strictObject({ uri: z.string(), suite: z.string(), components: z.array(z.string()).default([]), priority: z.number().int().optional() }).transform((r): Repo => ({ type: 'deb', uri: r.uri.replace(/\/+$/, ''), suite: r.suite, components: r.components, ...(r.priority !== undefined ? { priority: r.priority } : {}) }))]);
+}), z.strictObject({ uri: z.string(), suite: z.string(), components: z.array(z.string()).default([]), priority: z.number().int().optional(), signed_by: z.string().startsWith('/', 'an absolute path to a keyring file').optional() }).transform((r): Repo => ({ type: 'deb', uri: r.uri.replace(/\/+$/, ''), suite: r.suite, components: r.components, ...(r.priority !== undefined ? { priority: r.priority } : {}), ...(r.signed_by !== undefined ? { signedBy: r.signed_by } : {}) }))]);
 
 const ProxyUrl = z.url({ protocol: /^https?$/ });
 const Label = z.string().min(1).max(100).regex(/^[^\n/]+$/, 'one line, no slash');

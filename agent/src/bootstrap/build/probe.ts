@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { AnvilError } from '@anvil/shared';
 import type { Runner } from '../../system/runner';
 import { proxyFor } from './apt';
@@ -15,6 +16,7 @@ export function releaseUrls(r: Repo): string[] {
  * Fails with the repository and the proxy named: an unreachable mirror fails in seconds, not after a long build.
  */
 export async function probeRepos(runner: Runner, repos: readonly Repo[], o: Pick<BuildOptionsT, 'httpProxy' | 'httpsProxy' | 'directRepoAddrs'>, timeoutS = 10): Promise<void> {
+  for (const r of repos) if (r.signedBy && !existsSync(r.signedBy)) throw new AnvilError('bootstrap.bad_option', `the keyring ${r.signedBy} of the repository '${formatRepo(r)}' (signed-by) does not exist on this build host`, { repo: formatRepo(r) });
   await Promise.all(
     repos.map(async (r) => {
       if (r.uri.startsWith('file://')) return;

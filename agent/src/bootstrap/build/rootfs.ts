@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { aptPreferences, proxyAptOptions, sourcesLines } from './apt';
 import { DPKG_EXCLUDES, DPKG_INCLUDES, TRIMMED_MODULE_TREES, TRIMMED_PATHS } from './contents';
 import type { BuildOptionsT, Repo } from './options';
@@ -93,6 +94,9 @@ export function mmdebstrapArgv(i: MmdebstrapInputs): string[] {
   for (const p of DPKG_EXCLUDES) argv.push(`--dpkgopt=path-exclude=${p}`);
   for (const p of DPKG_INCLUDES) argv.push(`--dpkgopt=path-include=${p}`);
   if (i.preferencesPath) argv.push(`--setup-hook=mkdir -p "$1/etc/apt/preferences.d" && cp ${q(i.preferencesPath)} "$1/etc/apt/preferences.d/anvil-bootstrap.pref"`);
+  // apt inside the image reads the same sources.list lines, so a signed-by keyring must be at its path there too
+  // (mmdebstrap verifies the download with the host's copy; it copies no keyring in by itself)
+  for (const key of new Set(i.repos.flatMap((r) => (r.signedBy ? [r.signedBy] : [])))) argv.push(`--setup-hook=mkdir -p "$1"${q(posix.dirname(key))} && cp ${q(key)} "$1"${q(key)}`);
   argv.push(
     `--essential-hook=chroot "$1" dpkg-divert --quiet --local --rename --divert ${DIVERTED_UPDATE_INITRAMFS} --add /usr/sbin/update-initramfs && printf '#!/bin/sh\\nexit 0\\n' > "$1/usr/sbin/update-initramfs" && chmod 755 "$1/usr/sbin/update-initramfs"`,
   );

@@ -4,10 +4,11 @@ import { aptPreferences, effectiveRepos, isDirect, proxyAptOptions, proxyFor } f
 import { agentToolPackages, imagePackages } from '../../../../agent/src/bootstrap/build/contents';
 import { agentUnit, checkNodeVersion } from '../../../../agent/src/bootstrap/build/agent-files';
 import { buildMetadata, imageKopts, metadataYaml, recordedOptions } from '../../../../agent/src/bootstrap/build/metadata';
-import { parseConfigFile, parseRepo, redactProxy, resolveBuildOptions } from '../../../../agent/src/bootstrap/build/options';
+import { formatRepo, parseConfigFile, parseRepo, redactProxy, resolveBuildOptions } from '../../../../agent/src/bootstrap/build/options';
 import { BuildProgress } from '../../../../agent/src/bootstrap/build/progress';
 import { customizeScript, mmdebstrapArgv } from '../../../../agent/src/bootstrap/build/rootfs';
-import { releaseUrls } from '../../../../agent/src/bootstrap/build/probe';
+import { probeRepos, releaseUrls } from '../../../../agent/src/bootstrap/build/probe';
+import { RecordingRunner } from '../../../helpers/recording-runner';
 import { loadAgentConfig } from '../../../../agent/src/ramdisk/config';
 
 const noEnv = {};
@@ -19,6 +20,16 @@ describe('bootstrap build: options', () => {
     expect(parseRepo('deb http://repo.example/flat ./')).toMatchObject({ suite: './', components: [] });
     expect(() => parseRepo('deb mirror bookworm main')).toThrow(expect.objectContaining({ code: 'bootstrap.bad_option' }));
     expect(() => parseRepo('deb http://x bookworm')).toThrow(/no components/);
+  });
+
+  it('takes a signed-by keyring on a --repo line or in a config file, and writes it back into the sources line', () => {
+    const r = parseRepo('deb [signed-by=/etc/apt/keyrings/mos.gpg] http://mirror.example/mos bookworm main,priority=1001');
+    expect(r).toEqual({ type: 'deb', uri: 'http://mirror.example/mos', suite: 'bookworm', components: ['main'], priority: 1001, signedBy: '/etc/apt/keyrings/mos.gpg' });
+    expect(formatRepo(r)).toBe('deb [signed-by=/etc/apt/keyrings/mos.gpg] http://mirror.example/mos bookworm main');
+    expect(() => parseRepo('deb [arch=amd64] http://mirror.example/mos bookworm main')).toThrow(/only \[signed-by=/);
+    expect(() => parseRepo('deb [signed-by=keys/mos.gpg] http://mirror.example/mos bookworm main')).toThrow(expect.objectContaining({ code: 'bootstrap.bad_option' }));
+    const cfg = parseConfigFile('repo:\n  - { uri: "http://mirror.example/mos", suite: bookworm, components: [main], signed_by: /etc/apt/keyrings/mos.gpg }\n');
+    expect(cfg.repo?.[0]).toMatchObject({ signedBy: '/etc/apt/keyrings/mos.gpg' });
   });
 
   it('takes defaults, the environment’s proxies, a YAML config file, and lets flags win', () => {
@@ -103,6 +114,20 @@ describe('bootstrap build: contents and mmdebstrap', () => {
     expect(argv.some((a) => a.startsWith('--setup-hook=') && a.includes("'/w/p.pref'"))).toBe(true);
     expect(argv.some((a) => a.startsWith('--essential-hook=') && a.includes('dpkg-divert'))).toBe(true);
     expect(argv.slice(-5)).toEqual(['bookworm', '/w/root', 'deb http://deb.debian.org/debian bookworm main', 'deb http://deb.debian.org/debian bookworm-updates main', 'deb http://deb.debian.org/debian-security bookworm-security main']);
+  });
+
+  it('copies a signed-by keyring into the image at its path, since apt there reads the same sources line', () => {
+    const o = resolveBuildOptions({ repo: ['deb [signed-by=/etc/apt/keyrings/mos.gpg] http://mirror.example/mos bookworm-mos main'] }, noEnv);
+    const argv = mmdebstrapArgv({ options: o, repos: effectiveRepos(o), packages: ['a'], root: '/w/root', customizeScriptPath: '/w/c.sh' });
+    expect(argv).toContain(`--setup-hook=mkdir -p "$1"'/etc/apt/keyrings' && cp '/etc/apt/keyrings/mos.gpg' "$1"'/etc/apt/keyrings/mos.gpg'`);
+    expect(argv.at(-1)).toBe('deb [signed-by=/etc/apt/keyrings/mos.gpg] http://mirror.example/mos bookworm-mos main');
+  });
+
+  it('refuses a signed-by keyring missing on the build host before probing anything', async () => {
+    const runner = new RecordingRunner();
+    const repo = parseRepo('deb [signed-by=/nonexistent/anvil-test.gpg] http://mirror.example/mos bookworm main');
+    await expect(probeRepos(runner, [repo], { directRepoAddrs: [] })).rejects.toMatchObject({ code: 'bootstrap.bad_option', message: expect.stringContaining('/nonexistent/anvil-test.gpg') });
+    expect(runner.recorded).toEqual([]);
   });
 
   it('customizes in the spec’s order: agent, injected files, script (failure marked), trim, then the initramfs for live; no proxy left', () => {
