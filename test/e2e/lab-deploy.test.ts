@@ -164,7 +164,7 @@ beforeAll(async () => {
   // The OS image in Glance: a tar of the root, deployed by a layout that says so.
   osTar = os.tar;
   const tar = readFileSync(os.tar);
-  const glanceImage = await stack.glance.upload(stack.serviceSession(), os.tar, { name: 'debian-12-anvil-lab', disk_format: 'raw', visibility: 'public' });
+  const glanceImage = await stack.glance.upload(stack.keystone.serviceSession(), os.tar, { name: 'debian-12-anvil-lab', disk_format: 'raw', visibility: 'public' });
   expect(glanceImage.os_hash_value).toBe(createHash('sha512').update(tar).digest('hex'));
   osImageId = glanceImage.id;
   const layouts: [string, Record<string, unknown>][] = [
@@ -231,6 +231,19 @@ async function deployAndBoot(server: EmulatedServer, node: IronicNodeT, o: { sce
   return match;
 }
 
+/**
+ * The first deploy of a cleaned node: the Glance image, a new instance; cloud-init's marker must show the
+ * instance, the hostname, the key, /srv on its LV and the first image (no release file). Returns the marker.
+ */
+async function firstDeploy(server: EmulatedServer, node: IronicNodeT, firmware: 'bios' | 'uefi', bootstrap: string): Promise<RegExpExecArray> {
+  await ironic.patchNode(node.uuid, [{ op: 'add', path: '/instance_info/image_source', value: osImageId }]);
+  const uuid = randomUUID();
+  const hostname = `lab-${firmware}`;
+  const m = await deployAndBoot(server, node, { scenario: 'enroll-to-active', firmware, bootstrap, target: 'active', instanceUuid: uuid, hostname });
+  expect(m.slice(1, 6)).toEqual([uuid, hostname, expect.stringMatching(/^[1-9]/), '/dev/mapper/sys-srv', 'none']);
+  return m;
+}
+
 /** Creates the server, dirties its disks, enrolls and adopts it, and cleans it to available. */
 async function enrollAndClean(o: { firmware: 'bios' | 'uefi'; bootstrap: 'live' | 'initramfs'; tap: number }): Promise<{ server: EmulatedServer; node: IronicNodeT }> {
   await anvil('bootstrap', 'activate', bootstrapUuids[o.bootstrap]!, '--service', stack.serviceUrl);
@@ -262,11 +275,7 @@ describe('emulated server, BIOS (live bootstrap): enroll → clean → deploy �
   }, 1_500_000);
 
   it('deploys from Glance onto RAID1 + LVM, boots the disk, and cloud-init reads the config drive', async () => {
-    await ironic.patchNode(node.uuid, [{ op: 'add', path: '/instance_info/image_source', value: osImageId }]);
-    const uuid = randomUUID();
-    const m = await deployAndBoot(server, node, { scenario: 'enroll-to-active', firmware: 'bios', bootstrap: 'live', target: 'active', instanceUuid: uuid, hostname: 'lab-bios' });
-    expect(m.slice(1, 6)).toEqual([uuid, 'lab-bios', expect.stringMatching(/^[1-9]/), '/dev/mapper/sys-srv', 'none']);
-    kept = m[6]!;
+    kept = (await firstDeploy(server, node, 'bios', 'live'))[6]!;
   }, 2_400_000);
 
   it('rebuilds with a layout that keeps /srv and a new image by URL: the file under /srv is unchanged, the OS is new', async () => {
@@ -335,9 +344,6 @@ describe('emulated server, UEFI (initramfs bootstrap): enroll → clean → depl
   }, 1_500_000);
 
   it('deploys from Glance with an ESP, OVMF boots the disk, and cloud-init reads the config drive', async () => {
-    await ironic.patchNode(node.uuid, [{ op: 'add', path: '/instance_info/image_source', value: osImageId }]);
-    const uuid = randomUUID();
-    const m = await deployAndBoot(server, node, { scenario: 'enroll-to-active', firmware: 'uefi', bootstrap: 'initramfs', target: 'active', instanceUuid: uuid, hostname: 'lab-uefi' });
-    expect(m.slice(1, 6)).toEqual([uuid, 'lab-uefi', expect.stringMatching(/^[1-9]/), '/dev/mapper/sys-srv', 'none']);
+    await firstDeploy(server, node, 'uefi', 'initramfs');
   }, 2_400_000);
 });

@@ -78,6 +78,11 @@ export class KeystoneServer {
     return new KeystoneSession({ type: 'password', auth_url: `${this.url}/v3`, username: 'admin', password: this.adminPassword, project_name: 'admin' });
   }
 
+  /** The `ironic` service user (Glance's and Ironic's keystone_authtoken user) on the `service` project. */
+  serviceSession(): KeystoneSession {
+    return new KeystoneSession({ type: 'password', auth_url: `${this.url}/v3`, username: 'ironic', password: this.servicePassword, project_name: 'service' });
+  }
+
   /** Keystone's v3 API as the admin. */
   private async adminHttp(): Promise<AxiosInstance> {
     return httpClient({ baseURL: `${this.url}/v3`, headers: { 'X-Auth-Token': await this.adminSession().token() } });

@@ -65,7 +65,7 @@ afterAll(async () => {
 
 describe('Glance images through the driver-service', () => {
   it('hands the agent a download-only application credential for the image, and deletes it when the deploy is over', async () => {
-    const serviceSession = new KeystoneSession({ type: 'password', auth_url: `${keystone.url}/v3`, username: 'ironic', password: keystone.servicePassword, project_name: 'service' });
+    const serviceSession = keystone.serviceSession();
     const image = join(work, 'disk.img');
     writeFileSync(image, Buffer.concat([Buffer.alloc(MiB), randomBytes(7 * MiB)]));
     execFileSync(tool('sfdisk'), ['--quiet', image], { input: 'label: dos\nstart=2048, size=12288, type=83\n' });

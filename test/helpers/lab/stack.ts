@@ -2,8 +2,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from
 import { join } from 'node:path';
 import pino from 'pino';
 import { createLogger } from '@anvil/shared';
-import type { IronicClient} from '@anvil/shared/openstack';
-import { KeystoneSession } from '@anvil/shared/openstack';
+import type { IronicClient } from '@anvil/shared/openstack';
 import { loadConfig, startService, type RunningService } from '../../../driver-service/src';
 import { GlanceServer } from '../glance';
 import { freePort, IronicServer, mergeIni, type IniSections } from '../ironic';
@@ -118,11 +117,6 @@ export class LabStack {
 
   ironicClient(): IronicClient {
     return this.ironic.client();
-  }
-
-  /** The service user's session (uploads to Glance). */
-  serviceSession(): KeystoneSession {
-    return new KeystoneSession({ type: 'password', auth_url: `${this.keystone.url}/v3`, username: 'ironic', password: this.keystone.servicePassword, project_name: 'service' });
   }
 
   /** Copies the logs into `dest` (the CI artefacts): Ironic's logs and deploy-log tarballs, dnsmasq, HTTP, the service. */
