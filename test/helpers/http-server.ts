@@ -16,10 +16,15 @@ export interface Fault {
    */
   stallAfter?: number;
   stalls?: number;
+  /** Which requests stall: range requests (default: qemu-img's reads), or whole-file GETs (the streamer's one pass). */
+  stallOn?: 'range' | 'full';
+  /** Requests of that kind served in full before the stalls begin. */
+  stallSkip?: number;
 }
 
 export interface Hit {
   path: string;
+  method: string;
   range?: string;
 }
 
@@ -40,32 +45,46 @@ export class FileServer {
   }
 
   /** `host`: where it listens (the lab's address for images the emulated servers download), 127.0.0.1 by default. */
-  async start(host = '127.0.0.1'): Promise<void> {
+  /**
+   * `keepAliveMs`: how long an idle keep-alive connection stays open before the server closes it (Node's
+   * default is 5 s; nginx's 75 s, many CDNs a few seconds).
+   */
+  async start(host = '127.0.0.1', options: { keepAliveMs?: number } = {}): Promise<void> {
     this.server = createServer((req, res) => {
       const entry = this.files.get(req.url ?? '');
-      this.hits.push({ path: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}) });
+      this.hits.push({ path: req.url ?? '', method: req.method ?? 'GET', ...(req.headers.range ? { range: req.headers.range } : {}) });
       if (!entry) {
         res.writeHead(404).end();
         return;
       }
       const size = statSync(entry.file).size;
       let start = 0;
-      const m = /bytes=(\d+)-/.exec(req.headers.range ?? '');
-      if (m) start = Number(m[1]);
-      const headers: Record<string, string | number> = { 'content-length': size - start, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
-      if (m) headers['content-range'] = `bytes ${start}-${size - 1}/${size}`;
+      let last = size - 1;
+      const m = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
+      if (m) {
+        start = Number(m[1]);
+        if (m[2]) last = Math.min(last, Number(m[2]));
+        if (start >= size) {
+          res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
+          return;
+        }
+      }
+      const headers: Record<string, string | number> = { 'content-length': last - start + 1, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+      if (m) headers['content-range'] = `bytes ${start}-${last}/${size}`;
       res.writeHead(m ? 206 : 200, headers);
       if (req.method === 'HEAD') {
         res.end(); // headers only (Ironic checks image URLs with HEAD when it validates a deploy)
         return;
       }
       const f = entry.fault;
-      if (f?.stallAfter !== undefined && req.headers.range !== undefined && (f.stalls ?? 1) > 0) {
+      const stallHere = (f?.stallOn ?? 'range') === 'range' ? req.headers.range !== undefined : req.headers.range === undefined;
+      if (f?.stallAfter !== undefined && stallHere && (f.stallSkip ?? 0) > 0) f.stallSkip = f.stallSkip! - 1;
+      else if (f?.stallAfter !== undefined && stallHere && (f.stalls ?? 1) > 0) {
         f.stalls = (f.stalls ?? 1) - 1;
-        createReadStream(entry.file, { start, end: Math.min(size - 1, start + f.stallAfter - 1) }).pipe(res, { end: false });
+        createReadStream(entry.file, { start, end: Math.min(last, start + f.stallAfter - 1) }).pipe(res, { end: false });
         return; // and never another byte (stop() closes the connection)
       }
-      let end = size - 1;
+      let end = last;
       let drop = false;
       if (f?.truncateTo !== undefined) end = Math.min(end, f.truncateTo - 1);
       if (f?.dropAfter !== undefined && (f.drops ?? 1) > 0) {
@@ -111,6 +130,7 @@ export class FileServer {
         }
       })();
     });
+    if (options.keepAliveMs !== undefined) this.server.keepAliveTimeout = options.keepAliveMs;
     await new Promise<void>((resolve) => this.server!.listen(0, host, resolve));
     this.base = `http://${host}:${(this.server.address() as AddressInfo).port}`;
   }

@@ -1,6 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import { AnvilError, renderCommand, type Action, type Command } from '@anvil/shared';
-import { conditionHolds, type ConditionEnv } from './conditions';
+import { conditionHolds, type ConditionEnv, type ImageFacts } from './conditions';
 import { commandFailed, type ExecResult } from '../system/runner';
 import type { ExecContext } from './context';
 
@@ -83,8 +83,8 @@ export async function probe(action: Action, ctx: ExecContext, prefix: readonly s
 }
 
 /** The stream-process lookup the image pipeline takes, answering from the action's declared pipes. */
-export function pipeLookup(action: Pick<Action, 'kind' | 'id' | 'pipes'>, env: Omit<ConditionEnv, 'compression'>): (prefix: readonly string[], values?: Fill, compression?: string) => Promise<string[]> {
-  return (prefix, values, compression) => pipeArgv(action, prefix, { ...env, ...(compression !== undefined ? { compression } : {}) }, values);
+export function pipeLookup(action: Pick<Action, 'kind' | 'id' | 'pipes'>, env: Omit<ConditionEnv, keyof ImageFacts>): (prefix: readonly string[], values?: Fill, facts?: ImageFacts) => Promise<string[]> {
+  return (prefix, values, facts) => pipeArgv(action, prefix, { ...env, ...facts }, values);
 }
 
 /** The argv of a declared pipe whose conditions hold (first match of `prefix`), filled. */

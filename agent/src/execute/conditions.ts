@@ -5,11 +5,16 @@ import type { Condition } from '@anvil/shared';
 export interface ConditionEnv {
   readonly firmware: 'bios' | 'uefi';
   readonly compression?: string;
+  /** Set once the qcow2 streamer refused the image. */
+  readonly streamer?: 'refused';
   readonly exists: (path: string) => boolean;
   readonly mounted: (path: string) => boolean;
   readonly hasTool: (name: string) => boolean;
   readonly tableOf: (device: string) => Promise<'gpt' | 'msdos' | undefined>;
 }
+
+/** What the image pipeline learns while it runs, for the conditions of its stream processes. */
+export type ImageFacts = Partial<Pick<ConditionEnv, 'compression' | 'streamer'>>;
 
 export function isMounted(mountpoint: string): boolean {
   try {
@@ -25,6 +30,7 @@ export async function conditionHolds(w: Condition | undefined, env: ConditionEnv
   if (!w) return true;
   if (w.firmware && w.firmware !== env.firmware) return false;
   if (w.compression && w.compression !== env.compression) return false;
+  if (w.streamer && w.streamer !== env.streamer) return false;
   if ((w.tools ?? []).some((t) => !env.hasTool(t))) return false;
   if ((w.exists ?? []).some((p) => !env.exists(p))) return false;
   if ((w.missing ?? []).some((p) => env.exists(p))) return false;

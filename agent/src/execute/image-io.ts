@@ -28,7 +28,7 @@ export interface ImageIo {
 
 export const systemImageIo: ImageIo = {
   async writeImage(image, device, deps, limit) {
-    if ((image.format ?? 'raw') === 'qcow2') await writeQcow2(image, device, deps);
+    if ((image.format ?? 'raw') === 'qcow2') await writeQcow2(image, device, deps, limit);
     else await streamImageToDevice(image, device, deps, limit);
   },
   async extractTar(image, dir, deps) {

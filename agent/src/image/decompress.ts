@@ -2,6 +2,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { AnvilError } from '@anvil/shared';
 import type { Runner } from '../system/runner';
+import type { PipeLookup } from './pipeline';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'none';
 
@@ -19,7 +20,7 @@ export function isQcow2(head: Buffer): boolean {
 }
 
 /** A decompressing stream: zlib for gzip (in process), the real xz, zstd and bzip2 tools otherwise. */
-export function decompress(input: AsyncIterable<Buffer>, kind: Compression, deps: { runner: Runner; pipe: (prefix: readonly string[], values?: Readonly<Record<string, string>>, compression?: string) => Promise<string[]> }): AsyncIterable<Buffer> {
+export function decompress(input: AsyncIterable<Buffer>, kind: Compression, deps: { runner: Runner; pipe: PipeLookup }): AsyncIterable<Buffer> {
   if (kind === 'none') return input;
   const source = Readable.from(input, { objectMode: false, highWaterMark: 4 << 20 });
   if (kind === 'gzip') {
@@ -37,7 +38,7 @@ export function decompress(input: AsyncIterable<Buffer>, kind: Compression, deps
   // A deep buffer keeps the decompressor running while the device write is awaited.
   const buffered = new PassThrough({ highWaterMark: 16 << 20 });
   const start = async (): Promise<void> => {
-    argv = await deps.pipe([kind], {}, kind);
+    argv = await deps.pipe([kind], {}, { compression: kind });
     const child = deps.runner.spawn(argv, { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     source.on('error', (e) => child.stdout!.destroy(e));

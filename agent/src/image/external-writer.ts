@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { AnvilError } from '@anvil/shared';
 import { openDirect } from './aligned';
 import type { Runner } from '../system/runner';
+import type { PipeLookup } from './pipeline';
 import { isQcow2, type Compression } from './decompress';
 import { WITHHOLD_BYTES } from './device-writer';
 import { drained } from './drain';
@@ -37,7 +38,7 @@ export async function writeExternal(
   input: AsyncIterable<Buffer>,
   kind: Exclude<Compression, 'gzip' | 'none'>,
   device: string,
-  deps: { runner: Runner; pipe: (prefix: readonly string[], values?: Readonly<Record<string, string | number>>, compression?: string) => Promise<string[]> },
+  deps: { runner: Runner; pipe: PipeLookup },
   commit: () => Promise<void>,
 ): Promise<{ bytesWritten: number }> {
   // dd writes with direct I/O where the target takes it, as the in-process writer does (GNU dd drops
@@ -46,7 +47,7 @@ export async function writeExternal(
   await direct?.close();
   const scratch = await mkdtemp(join(tmpdir(), 'anvil-head-'));
   const headFile = join(scratch, 'head');
-  const argv = await deps.pipe([kind], {}, kind);
+  const argv = await deps.pipe([kind], {}, { compression: kind });
   const dec = deps.runner.spawn(argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   const decDone = finished(dec, argv[0]!);
   const stdin = dec.stdin!;

@@ -102,3 +102,56 @@ export async function* httpBytes(url: string, options: HttpSourceOptions = {}): 
     }
   }
 }
+
+/**
+ * `length` bytes at `offset` of an http(s) URL (one `Range: bytes=a-b` request, retried as a download is).
+ * A server that ignores Range, or answers another range, fails with `image.range_unsupported`: what reads a
+ * file out of order (the qcow2 tables) cannot work against it. Fewer bytes come back only past the file's end.
+ */
+export async function httpRange(url: string, offset: number, length: number, options: HttpSourceOptions = {}): Promise<Buffer> {
+  const retries = options.retries ?? 8;
+  const timeout = options.timeoutMs ?? 30_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const headers: Record<string, string> = { ...options.headers, 'user-agent': 'anvil-agent', range: `bytes=${offset}-${offset + length - 1}` };
+      const res = await request(url, { headers, dispatcher: dispatcher(), headersTimeout: timeout, bodyTimeout: timeout });
+      if (retryableStatus(res.statusCode)) {
+        await res.body.dump();
+        throw new Retryable(`HTTP ${res.statusCode}`);
+      }
+      if (res.statusCode === 416) {
+        await res.body.dump();
+        return Buffer.alloc(0); // wholly past the end
+      }
+      if (res.statusCode >= 400) {
+        await res.body.dump();
+        throw new AnvilError('image.http_error', `GET ${redactUrl(url)} (bytes ${offset}+${length}) answered HTTP ${res.statusCode}`, { status: res.statusCode }, 502);
+      }
+      const range = /bytes (\d+)-(\d+)\/(\d+|\*)/.exec(String(res.headers['content-range'] ?? ''));
+      if (res.statusCode !== 206 || !range || Number(range[1]) !== offset) {
+        res.body.destroy();
+        throw new AnvilError('image.range_unsupported', `GET ${redactUrl(url)} ignored the range request for bytes ${offset}-${offset + length - 1} (HTTP ${res.statusCode}${range ? `, ${range[0]}` : ''}); a qcow2 image is read out of order and needs a server with Range support`, { status: res.statusCode });
+      }
+      const want = Math.min(length, Number(range[2]) - offset + 1);
+      const out = Buffer.allocUnsafe(want);
+      let got = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        // A server may send past the range asked for (ours asks for an end; some answer to the file's end).
+        const take = Math.min(chunk.length, want - got);
+        chunk.copy(out, got, 0, take);
+        got += take;
+        if (got === want) break;
+      }
+      if (got < want) throw new Retryable(`connection closed after ${got} of ${want} bytes`);
+      if (!res.body.destroyed) await res.body.dump().catch(() => undefined);
+      return out;
+    } catch (err) {
+      if (err instanceof AnvilError) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      if (attempt >= retries) throw new AnvilError('image.download_failed', `GET ${redactUrl(url)} (bytes ${offset}+${length}) failed after ${attempt + 1} attempts: ${why}`, { offset, length }, 502);
+      const delay = retryDelayMs(attempt + 1, { retries, baseDelayMs: options.retryDelayMs ?? 500, maxDelayMs: 10_000 });
+      options.log?.warn({ url: redactUrl(url), offset, length, attempt: attempt + 1, retry_in_ms: delay, why }, 'range request failed; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

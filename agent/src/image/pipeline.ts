@@ -1,17 +1,17 @@
 import { AnvilError, parseChecksum, type ImageSpec, type Logger } from '@anvil/shared';
+import type { ImageFacts } from '../execute/conditions';
 import type { Runner } from '../system/runner';
 import { decompress, isQcow2, sniffCompression, type Compression } from './decompress';
 import { writeToDevice } from './device-writer';
 import { drained } from './drain';
 import { writeExternal } from './external-writer';
-import { inlineHash, workerHash, type StreamHash } from './hash-worker';
 import { IoWatchdog } from './io-watchdog';
-import { envInt, openSource, type OpenedSource } from './sources';
+import { Qcow2Unstreamable } from './qcow2/header';
+import { streamQcow2 } from './qcow2/stream';
+import { envInt, openSource } from './sources';
+import { peek, tap, verifier, type ImageProgress } from './tap';
 
-export interface ImageProgress {
-  readonly bytes: number;
-  readonly total?: number;
-}
+export type { ImageProgress } from './tap';
 
 export interface StreamResult {
   readonly bytesIn: number;
@@ -24,85 +24,13 @@ export interface StreamResult {
  * The argv of a stream process the action declares (first whose argv starts with `prefix` and whose conditions
  * hold for this image), placeholders filled: the pipeline runs no process its action does not name.
  */
-export type PipeLookup = (prefix: readonly string[], values?: Readonly<Record<string, string | number>>, compression?: string) => Promise<string[]>;
+export type PipeLookup = (prefix: readonly string[], values?: Readonly<Record<string, string | number>>, facts?: ImageFacts) => Promise<string[]>;
 
 export interface ImageDeps {
   readonly log: Logger;
   readonly runner: Runner;
   readonly pipe: PipeLookup;
   readonly onProgress?: (p: ImageProgress) => void;
-}
-
-interface Tapped {
-  readonly stream: AsyncIterable<Buffer>;
-  readonly state: { bytes: number; done: boolean; hash: StreamHash | undefined };
-}
-
-/** Counts and hashes the bytes as they arrive (the checksum is of the file as served). */
-function tap(src: OpenedSource, bytes: AsyncIterable<Buffer>, algorithm: string | undefined, onProgress: ImageDeps['onProgress'], where: 'worker' | 'inline' = 'worker'): Tapped {
-  const state = { bytes: 0, done: false, hash: algorithm ? (where === 'worker' ? workerHash(algorithm) : inlineHash(algorithm)) : undefined };
-  let lastReport = 0;
-  const stream = (async function* () {
-    try {
-      for await (const chunk of bytes) {
-        const wait = state.hash?.update(chunk);
-        if (wait) await wait;
-        state.bytes += chunk.length;
-        const now = Date.now();
-        if (onProgress && now - lastReport >= 250) {
-          lastReport = now;
-          onProgress({ bytes: state.bytes, ...(src.total !== undefined ? { total: src.total } : {}) });
-        }
-        yield chunk;
-      }
-      state.done = true;
-      onProgress?.({ bytes: state.bytes, ...(src.total !== undefined ? { total: src.total } : {}) });
-    } finally {
-      if (!state.done) state.hash?.close(); // the worker goes with a stream that failed or was abandoned
-    }
-  })();
-  return { stream, state };
-}
-
-/** Reads the first bytes without losing them. */
-async function peek(stream: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
-  const it = stream[Symbol.asyncIterator]();
-  const parts: Buffer[] = [];
-  let len = 0;
-  while (len < n) {
-    const r = await it.next();
-    if (r.done) break;
-    parts.push(r.value);
-    len += r.value.length;
-  }
-  const head = Buffer.concat(parts);
-  const rest = (async function* () {
-    try {
-      if (head.length) yield head;
-      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-    } finally {
-      await it.return?.(); // a consumer that stops early stops the source (and its hashing worker) too
-    }
-  })();
-  return { head, rest };
-}
-
-/** Checks the stream ended with its source and the digest (the tap's, or one the writer computed) matches. */
-function verifier(image: ImageSpec, state: Tapped['state']): (computed?: string) => Promise<string | undefined> {
-  const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
-  return async (computed) => {
-    if (!state.done) {
-      state.hash?.close();
-      throw new AnvilError('image.short_read', 'the image stream ended before the source did');
-    }
-    if (!checksum) return undefined;
-    const digest = computed ?? (state.hash ? await state.hash.digest() : undefined);
-    if (digest === undefined) return undefined;
-    if (digest !== checksum.value) {
-      throw new AnvilError('image.checksum_mismatch', `${checksum.algorithm} of the image is ${digest}, the plan expects ${checksum.value}`, { expected: checksum.value, actual: digest });
-    }
-    return digest;
-  };
 }
 
 /**
@@ -145,7 +73,7 @@ export async function streamImageToDevice(image: ImageSpec, device: string, deps
   return { bytesIn: tapped.state.bytes, bytesOut: res.bytesWritten, compression, ...(digest ? { digest } : {}) };
 }
 
-/** Hashes a source without storing it (qcow2: verified before qemu-img reads it). */
+/** Hashes a source without storing it (a qcow2 for qemu-img: verified before qemu-img reads it). */
 async function hashOnly(image: ImageSpec, deps: ImageDeps): Promise<void> {
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
   if (!checksum) return;
@@ -157,10 +85,25 @@ async function hashOnly(image: ImageSpec, deps: ImageDeps): Promise<void> {
 }
 
 /**
- * qcow2 without staging it anywhere: the checksum is verified in a first streaming pass, then qemu-img
- * converts it onto the device, reading the source directly (HTTP range requests, or the file).
+ * qcow2 in one streaming pass (qcow2/stream.ts): no staging, one download, hashed as it is written. What the
+ * streamer cannot do in one pass (subclusters, a backing file, an external data file, encryption, unknown
+ * features) goes to qemu-img instead, after a hashing pass, reading the source directly.
  */
-export async function writeQcow2(image: ImageSpec, device: string, deps: ImageDeps): Promise<void> {
+export async function writeQcow2(image: ImageSpec, device: string, deps: ImageDeps, limit?: number, targetZeroed = false): Promise<void> {
+  const src = await openSource(image.source, deps.log);
+  try {
+    const r = await streamQcow2(image, src, device, { log: deps.log, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}), ...(limit !== undefined ? { limit } : {}), targetZeroed });
+    deps.log.info({ device, bytesIn: r.bytesIn, virtualSize: r.virtualSize, dataBytes: r.dataBytes, zeroBytes: r.zeroBytes }, 'qcow2 image written');
+    return;
+  } catch (err) {
+    if (!(err instanceof Qcow2Unstreamable)) throw err;
+    deps.log.warn({ device, reason: err.reason, why: err.message }, 'the qcow2 streamer refuses this image; converting it with qemu-img');
+  }
+  await convertWithQemuImg(image, device, deps);
+}
+
+/** The fallback: hash the image in a first pass, then qemu-img convert it, reading the source directly, behind the watchdog. */
+async function convertWithQemuImg(image: ImageSpec, device: string, deps: ImageDeps): Promise<void> {
   await hashOnly(image, deps);
   const src = await openSource(image.source, deps.log);
   let input: string;
@@ -168,10 +111,10 @@ export async function writeQcow2(image: ImageSpec, device: string, deps: ImageDe
   else {
     const spec: Record<string, unknown> = { driver: src.direct.url.startsWith('https:') ? 'https' : 'http', url: src.direct.url, readahead: 4 << 20, timeout: 60 };
     const cookie = Object.entries(src.direct.headers);
-    if (cookie.length) throw new AnvilError('image.qcow2_headers', 'qcow2 images from sources that need headers (Glance tokens) are not supported yet; convert to raw');
+    if (cookie.length) throw new AnvilError('image.qcow2_headers', 'this qcow2 image needs qemu-img (the streamer refused it), and qemu-img cannot send the headers its source needs (a Glance token); convert it to raw or to a plain qcow2');
     input = `json:${JSON.stringify({ file: spec })}`;
   }
-  const argv = await deps.pipe(['qemu-img', 'convert'], { input });
+  const argv = await deps.pipe(['qemu-img', 'convert'], { input }, { streamer: 'refused' });
   const stallSeconds = envInt('ANVIL_QCOW2_STALL_SECONDS') ?? QCOW2_STALL_SECONDS;
   // A qemu-img that stops moving bytes is killed and run once more (it starts over: nothing was committed).
   for (let attempt = 1; ; attempt++) {

@@ -1,15 +1,17 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { AnvilError, type ImageT, type Logger } from '@anvil/shared';
 import type * as OpenStack from '@anvil/shared/openstack';
 import { redactUrl } from '@anvil/shared/protocol';
-import { httpBytes } from './http-source';
+import { httpBytes, httpRange } from './http-source';
 
 export interface OpenedSource {
   readonly bytes: AsyncIterable<Buffer>;
   /** Size when known before reading (Content-Length or file size); set later for http. */
   total?: number;
   readonly describe: string;
+  /** `length` bytes at `offset`, read out of order (the qcow2 tables); fewer only past the end. */
+  readonly readRange: (offset: number, length: number) => Promise<Buffer>;
   /** A URL or path qemu-img can read directly (qcow2). */
   readonly direct: { url: string; headers: Record<string, string> } | { file: string };
 }
@@ -35,7 +37,7 @@ export async function openSource(source: ImageT['source'], log: Logger): Promise
     const st = await stat(path).catch(() => {
       throw new AnvilError('image.file_missing', `image file ${path} does not exist`);
     });
-    return { bytes: createReadStream(path, { highWaterMark: 4 << 20 }), total: st.size, describe: `file://${path}`, direct: { file: path } };
+    return { bytes: createReadStream(path, { highWaterMark: 4 << 20 }), total: st.size, describe: `file://${path}`, direct: { file: path }, readRange: (offset, length) => readFileRange(path, offset, length) };
   }
   let url: string;
   const headers: Record<string, string> = { ...source.headers };
@@ -64,6 +66,23 @@ export async function openSource(source: ImageT['source'], log: Logger): Promise
     describe: redactUrl(url),
     direct: { url, headers },
     bytes: httpBytes(url, { headers, log, onTotal: (n) => (opened.total = n), ...httpTuning() }),
+    readRange: (offset, length) => httpRange(url, offset, length, { headers, log, ...httpTuning() }),
   };
   return opened;
+}
+
+async function readFileRange(path: string, offset: number, length: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
 }

@@ -21,6 +21,8 @@ export interface Condition {
   readonly table?: { readonly device: string; readonly label: 'gpt' | 'msdos' };
   /** The compression the image turned out to have (sniffed from its first bytes when the plan says auto). */
   readonly compression?: 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'none';
+  /** The in-process qcow2 streamer refused the image (subclusters, a backing file …): the fallback runs. */
+  readonly streamer?: 'refused';
 }
 
 /**
@@ -166,6 +168,7 @@ export function renderCondition(w: Condition): string {
   if (w.unmounted) parts.push(`unless ${w.unmounted} is mounted`);
   if (w.table) parts.push(`if ${w.table.device} holds ${w.table.label}`);
   if (w.compression) parts.push(`if the image is ${w.compression}`);
+  if (w.streamer) parts.push('if the qcow2 streamer refuses the image');
   return parts.join(', ');
 }
 

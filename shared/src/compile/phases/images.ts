@@ -41,7 +41,9 @@ function spec(im: ImageT): ImageSpec {
 /** The processes a device image streams through (the write_image action's pipes). */
 export function devicePipes(im: ImageT, device: string): Command[] {
   if ((im.format ?? 'raw') === 'qcow2') {
-    return [{ argv: ['qemu-img', 'convert', '-p', '-f', 'qcow2', '-O', 'raw', '-t', 'none', '-W', '{input}', device], fill: ['input'] }];
+    // The agent streams qcow2 itself (header and L1/L2 tables by range requests, then one pass); qemu-img only
+    // converts what that streamer refuses (subclusters, a backing file, an external data file, encryption).
+    return [{ argv: ['qemu-img', 'convert', '-p', '-f', 'qcow2', '-O', 'raw', '-t', 'none', '-W', '{input}', device], fill: ['input'], when: { streamer: 'refused' } }];
   }
   const dec = decompressors(im);
   if (!dec.length) return [];
@@ -73,7 +75,10 @@ export function compileImagesAndFilesystems(s: CompileState): void {
     s.push({
       kind: 'write_image', id: im.id, pointer: s.ptr(['images', i]), device, format, image: spec(im),
       summary: `stream ${describeSource(im)} (${format}, compression ${im.compression ?? 'auto'}) onto ${device}`,
-      internal: `download → decompress → ${checksum ? `${checksum.algorithm} verify` : 'no checksum'} → ${device}; the first MiB is written only after the checksum matches`,
+      internal:
+        format === 'qcow2'
+          ? `qcow2 header and L1/L2 tables by range requests → one download, ${checksum ? `${checksum.algorithm} verified` : 'no checksum'}, each cluster to its guest offset on ${device} (zero clusters as zeros); the first MiB is written only after the checksum matches`
+          : `download → decompress → ${checksum ? `${checksum.algorithm} verify` : 'no checksum'} → ${device}; the first MiB is written only after the checksum matches`,
       probes: [{ argv: ['blockdev', '--getsize64', device] }],
       pipes: devicePipes(im, device),
       commands,
