@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, openSync, readSync, closeSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, readSync, closeSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tool } from './tools';
@@ -53,6 +53,18 @@ export function mountsUnder(dir: string): string[] {
 }
 
 /** sha256 of a byte range of a device (default: all of it). */
+/** Fills a device with random bytes (1 MiB repeated): zeros an image has must then be written, not assumed. */
+export function fillRandom(dev: string, bytes: number): string {
+  const fd = openSync(dev, 'r+');
+  const junk = randomBytes(1 << 20);
+  try {
+    for (let off = 0; off < bytes; off += junk.length) writeSync(fd, junk, 0, Math.min(junk.length, bytes - off), off);
+  } finally {
+    closeSync(fd);
+  }
+  return dev;
+}
+
 export function hashDevice(dev: string, offset = 0, length?: number): string {
   const size = length ?? Number(execFileSync(tool('blockdev'), ['--getsize64', dev], { encoding: 'utf8' }).trim()) - offset;
   const h = createHash('sha256');

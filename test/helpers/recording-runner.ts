@@ -55,7 +55,11 @@ export interface IoCall {
 /** Image and config drive I/O that records instead of touching devices; the machine is a fixed, empty one. */
 export function recordingIo(calls: IoCall[], machine: Partial<ImageIo['machine']> = {}): ImageIo {
   return {
-    writeImage: (_image, device) => Promise.resolve(void calls.push({ op: 'write image', target: device })),
+    // As the pipeline does once it knows the image's size (Content-Length, a qcow2's virtual size): 64 MiB here.
+    writeImage: async (_image, device, deps) => {
+      calls.push({ op: 'write image', target: device });
+      await deps.zeroTarget?.(64 << 20);
+    },
     extractTar: (_image, dir) => Promise.resolve(void calls.push({ op: 'extract tar', target: dir })),
     fetchConfigdrive: (url) => Promise.resolve((calls.push({ op: 'fetch config drive', target: url }), Buffer.alloc(4096))),
     writeConfigTree: (dir) => Promise.resolve(void calls.push({ op: 'config tree', target: dir.replace(/anvil-cd-[^/]+/, 'anvil-cd-X') })),
@@ -67,6 +71,7 @@ export function recordingIo(calls: IoCall[], machine: Partial<ImageIo['machine']
       exists: (p) => p.startsWith('/dev/') && !p.startsWith('/dev/disk/'),
       mounted: () => false,
       hasTool: () => true,
+      writeZeroes: () => true,
       tableOf: () => Promise.resolve('gpt'),
       ...machine,
     },

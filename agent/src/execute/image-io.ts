@@ -6,7 +6,7 @@ import { fetchConfigdrive } from '../configdrive/fetch';
 import { writeImageToPartition } from '../configdrive/write';
 import { tableLabel } from '../disk/label';
 import { toolExists } from '../system/runner';
-import { isMounted, type ConditionEnv } from './conditions';
+import { isMounted, offloadsWriteZeroes, type ConditionEnv } from './conditions';
 import { extractTar, streamImageToDevice, writeQcow2, type ImageDeps } from '../image/pipeline';
 
 /**
@@ -23,7 +23,7 @@ export interface ImageIo {
   readHead(device: string, bytes: number): Promise<Buffer>;
   readFile(path: string): Promise<Buffer>;
   /** What conditions ask of the machine. */
-  readonly machine: Pick<ConditionEnv, 'exists' | 'mounted' | 'hasTool' | 'tableOf'>;
+  readonly machine: Pick<ConditionEnv, 'exists' | 'mounted' | 'hasTool' | 'tableOf' | 'writeZeroes'>;
 }
 
 export const systemImageIo: ImageIo = {
@@ -51,5 +51,5 @@ export const systemImageIo: ImageIo = {
     const { readFile } = await import('node:fs/promises');
     return readFile(path);
   },
-  machine: { exists: existsSync, mounted: isMounted, hasTool: toolExists, tableOf: tableLabel },
+  machine: { exists: existsSync, mounted: isMounted, hasTool: toolExists, tableOf: tableLabel, writeZeroes: offloadsWriteZeroes },
 };

@@ -2,6 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { AnvilError, IMAGE_HEAD_BYTES } from '@anvil/shared';
 import { alignedBuffer, DIRECT_ALIGN, openDirect } from './aligned';
 import { workerHash } from './hash-worker';
+import { writeSkippingZeros } from './zero-skip';
 
 /** The head held back until the checksum matched: the size the compiled dd pipes seek past. */
 export const WITHHOLD_BYTES = IMAGE_HEAD_BYTES;
@@ -20,6 +21,8 @@ export interface DeviceWriteOptions {
   /** Runs once everything but the head is on the device; throwing keeps the head back. */
   readonly commit: (digest: string | undefined) => Promise<void>;
   readonly onBytes?: (written: number) => void;
+  /** The target reads zeros below this offset already: all-zero grains there are not written. */
+  readonly zeroedUpTo?: number;
 }
 
 async function writeAll(fh: FileHandle, b: Buffer, len: number, at: number): Promise<void> {
@@ -60,12 +63,13 @@ export async function writeToDevice(
   let bufLen = 0;
   let bufPos = 0;
   let inFlight: Promise<void> | undefined;
-  const writeBlock = async (b: Buffer, len: number, at: number): Promise<void> => {
-    if (!direct) return writeAll(fh, b, len, at);
+  const writeRun = async (b: Buffer, len: number, at: number): Promise<void> => {
+    if (!direct || at % DIRECT_ALIGN !== 0 || b.byteOffset % DIRECT_ALIGN !== 0) return writeAll(fh, b, len, at);
     const aligned = len - (len % DIRECT_ALIGN);
     if (aligned > 0) await writeAll(direct, b, aligned, at);
     if (aligned < len) await writeAll(fh, b.subarray(aligned), len - aligned, at + aligned);
   };
+  const writeBlock = (b: Buffer, len: number, at: number): Promise<void> => writeSkippingZeros(b, len, at, options.zeroedUpTo ?? 0, writeRun);
   const flush = async (): Promise<void> => {
     if (inFlight) await inFlight;
     inFlight = undefined;

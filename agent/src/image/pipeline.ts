@@ -31,6 +31,12 @@ export interface ImageDeps {
   readonly runner: Runner;
   readonly pipe: PipeLookup;
   readonly onProgress?: (p: ImageProgress) => void;
+  /**
+   * Asked once the image's extent on the device is known: zeroes [0, length) when the device offloads it (the
+   * action's `blkdiscard --zeroout`, conditioned on that) and answers how many bytes from 0 now read as zeros
+   * (0 when it did not run). The writer then skips all-zero blocks there instead of writing them.
+   */
+  readonly zeroTarget?: (length: number) => Promise<number>;
 }
 
 /**
@@ -62,8 +68,11 @@ export async function streamImageToDevice(image: ImageSpec, device: string, deps
   if (isQcow2(outHead) && (image.format ?? 'raw') !== 'qcow2') {
     throw new AnvilError('image.format_mismatch', 'the image is qcow2 but the plan says raw; set format: qcow2');
   }
+  // An uncompressed image's extent is its Content-Length: where the device zeroes that for free, zeros are skipped.
+  const zeroedUpTo = compression === 'none' && src.total !== undefined && deps.zeroTarget ? await deps.zeroTarget(src.total) : 0;
   const res = await writeToDevice(outRest, device, {
     ...(limit !== undefined ? { limit } : {}),
+    zeroedUpTo,
     ...(hashInWriter ? { hashAlgorithm: checksum.algorithm } : {}),
     commit: async (written) => {
       digest = await verify(written);
@@ -89,10 +98,10 @@ async function hashOnly(image: ImageSpec, deps: ImageDeps): Promise<void> {
  * streamer cannot do in one pass (subclusters, a backing file, an external data file, encryption, unknown
  * features) goes to qemu-img instead, after a hashing pass, reading the source directly.
  */
-export async function writeQcow2(image: ImageSpec, device: string, deps: ImageDeps, limit?: number, targetZeroed = false): Promise<void> {
+export async function writeQcow2(image: ImageSpec, device: string, deps: ImageDeps, limit?: number): Promise<void> {
   const src = await openSource(image.source, deps.log);
   try {
-    const r = await streamQcow2(image, src, device, { log: deps.log, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}), ...(limit !== undefined ? { limit } : {}), targetZeroed });
+    const r = await streamQcow2(image, src, device, { log: deps.log, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}), ...(limit !== undefined ? { limit } : {}), ...(deps.zeroTarget ? { zeroTarget: deps.zeroTarget } : {}) });
     deps.log.info({ device, bytesIn: r.bytesIn, virtualSize: r.virtualSize, dataBytes: r.dataBytes, zeroBytes: r.zeroBytes }, 'qcow2 image written');
     return;
   } catch (err) {

@@ -23,6 +23,8 @@ export interface Condition {
   readonly compression?: 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'none';
   /** The in-process qcow2 streamer refused the image (subclusters, a backing file …): the fallback runs. */
   readonly streamer?: 'refused';
+  /** The device offloads write-zeroes (its queue's write_zeroes_max_bytes is not 0): zeroing costs no data transfer. */
+  readonly writeZeroes?: string;
 }
 
 /**
@@ -169,6 +171,7 @@ export function renderCondition(w: Condition): string {
   if (w.table) parts.push(`if ${w.table.device} holds ${w.table.label}`);
   if (w.compression) parts.push(`if the image is ${w.compression}`);
   if (w.streamer) parts.push('if the qcow2 streamer refuses the image');
+  if (w.writeZeroes) parts.push(`if ${w.writeZeroes} offloads write-zeroes`);
   return parts.join(', ');
 }
 

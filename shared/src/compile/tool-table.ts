@@ -36,7 +36,7 @@ export const TOOL_TABLE = {
   // Wiping and teardown
   wipefs: { package: 'util-linux', actions: ['wipe', 'reread_table', 'teardown'], runs: 'agent' },
   dd: { package: 'coreutils', actions: ['wipe', 'write_image'], runs: 'agent' },
-  blkdiscard: { package: 'util-linux', actions: ['wipe'], runs: 'agent' },
+  blkdiscard: { package: 'util-linux', actions: ['wipe', 'write_image'], runs: 'agent' },
   swapoff: { package: 'mount', actions: ['teardown'], runs: 'agent' },
   dmsetup: { package: 'dmsetup', actions: ['teardown'], runs: 'agent' },
   // Block devices

@@ -5,6 +5,7 @@ import { decompress as zstdDecompress } from 'fzstd';
 import { AnvilError, type ImageSpec, parseChecksum, type Logger } from '@anvil/shared';
 import { alignedBuffer, DIRECT_ALIGN, openDirect } from '../aligned';
 import { WITHHOLD_BYTES } from '../device-writer';
+import { writeSkippingZeros } from '../zero-skip';
 import type { OpenedSource } from '../sources';
 import { tap, verifier, type ImageProgress } from '../tap';
 import { parseQcow2Header, QCOW2_HEADER_READ, type Qcow2Header } from './header';
@@ -24,10 +25,10 @@ export interface Qcow2StreamOptions {
   /** The device's size: a larger virtual disk is refused before anything is written. */
   readonly limit?: number;
   /**
-   * The target already reads zeros over the whole virtual size (a write-zeroes the device offloads ran first):
-   * zero clusters are skipped and so are all-zero blocks of data clusters. Otherwise zeros are written.
+   * Zeroes the target from 0 where the device offloads it, answering up to where it now reads zeros: there zero
+   * clusters are skipped and so are all-zero grains of data clusters. Everywhere else zeros are written.
    */
-  readonly targetZeroed?: boolean;
+  readonly zeroTarget?: (length: number) => Promise<number>;
 }
 
 export interface Qcow2StreamResult {
@@ -126,9 +127,6 @@ async function writeAll(fh: FileHandle, b: Buffer, len: number, at: number): Pro
   while (off < len) off += (await fh.write(b, off, len - off, at + off)).bytesWritten;
 }
 
-/** 64 KiB: the granularity at which all-zero data is skipped on a zeroed target. */
-const ZERO_GRAIN = 64 << 10;
-const ZEROS = Buffer.alloc(ZERO_GRAIN);
 
 async function inflateCluster(h: Qcow2Header, compressed: Buffer, size: number, guest: number): Promise<Buffer> {
   let out: Uint8Array;
@@ -163,9 +161,10 @@ export async function streamQcow2(image: ImageSpec, src: OpenedSource, device: s
     throw new AnvilError('image.too_large', `the qcow2 image's virtual disk is ${vsize} bytes, larger than ${device} (${o.limit} bytes)`, { virtualSize: vsize, deviceSize: o.limit });
   }
   const zeroBytes = map.zeros.reduce((n, r) => n + r.length, 0);
+  const zeroedUpTo = (await o.zeroTarget?.(vsize)) ?? 0;
   const counts = { data: 0, compressed: 0, tables: 0 };
   for (const e of map.extents) counts[e.kind === 'table' ? 'tables' : e.kind]++;
-  o.log.info({ device, virtualSize: vsize, clusterSize: header.clusterSize, version: header.version, compression: header.compression, dataBytes: map.dataBytes, zeroBytes, extents: counts, targetZeroed: o.targetZeroed ?? false }, 'qcow2 mapped; streaming it in one pass');
+  o.log.info({ device, virtualSize: vsize, clusterSize: header.clusterSize, version: header.version, compression: header.compression, dataBytes: map.dataBytes, zeroBytes, extents: counts, zeroedUpTo }, 'qcow2 mapped; streaming it in one pass');
 
   const checksum = image.checksum ? parseChecksum(image.checksum) : undefined;
   const fh = await open(device, 'r+');
@@ -186,37 +185,26 @@ export async function streamQcow2(image: ImageSpec, src: OpenedSource, device: s
     void t.finally(() => pending.delete(t));
   };
   const writeGuest = async (b: Buffer, len: number, at: number): Promise<void> => {
-    const aligned = direct && at % DIRECT_ALIGN === 0 ? len - (len % DIRECT_ALIGN) : 0;
+    // Direct I/O needs the device offset and the memory aligned (pooled buffers start on a page).
+    const aligned = direct && at % DIRECT_ALIGN === 0 && b.byteOffset % DIRECT_ALIGN === 0 ? len - (len % DIRECT_ALIGN) : 0;
     if (aligned > 0) await writeAll(direct!, b, aligned, at);
     if (aligned < len) await writeAll(fh, b.subarray(aligned), len - aligned, at + aligned);
   };
-  /** Writes guest bytes held in `b`: the head's share into the held-back head, all-zero grains skipped on a zeroed target. */
+  /** Writes guest bytes held in `b`: the head's share into the held-back head, all-zero grains skipped where the target reads zeros. */
   const place = async (b: Buffer, len: number, guest: number): Promise<void> => {
     let off = 0;
     if (guest < headLen) {
       off = Math.min(len, headLen - guest);
       b.copy(head, guest, 0, off);
     }
-    if (!o.targetZeroed) return off < len ? writeGuest(b.subarray(off), len - off, guest + off) : undefined;
-    // Runs of non-zero grains, each one write.
-    let runStart = -1;
-    for (let at = off; at < len; at += ZERO_GRAIN) {
-      const end = Math.min(len, at + ZERO_GRAIN);
-      const zero = b.subarray(at, end).equals(end - at === ZERO_GRAIN ? ZEROS : ZEROS.subarray(0, end - at));
-      if (!zero && runStart < 0) runStart = at;
-      if (zero && runStart >= 0) {
-        await writeGuest(b.subarray(runStart), at - runStart, guest + runStart);
-        runStart = -1;
-      }
-    }
-    if (runStart >= 0) await writeGuest(b.subarray(runStart), len - runStart, guest + runStart);
+    if (off < len) await writeSkippingZeros(b.subarray(off), len - off, guest + off, zeroedUpTo, writeGuest);
   };
   const zeroFill = async (ranges: readonly GuestRange[]): Promise<void> => {
     const zeros = await pool.acquire();
     zeros.fill(0);
     try {
       for (const r of ranges) {
-        let start = Math.max(r.start, headLen);
+        let start = Math.max(r.start, headLen, zeroedUpTo);
         const end = r.start + r.length;
         while (start < end) {
           if (failure !== undefined) return;
@@ -269,7 +257,7 @@ export async function streamQcow2(image: ImageSpec, src: OpenedSource, device: s
   let next = 0;
   let written = false;
   try {
-    if (!o.targetZeroed && map.zeros.length) track(zeroFill(map.zeros));
+    if (map.zeros.some((r) => r.start + r.length > Math.max(headLen, zeroedUpTo))) track(zeroFill(map.zeros));
     for await (const chunk of tapped.stream) {
       win.push(chunk);
       while (next < extents.length && extents[next]!.host + extents[next]!.length <= win.end) {

@@ -63,7 +63,10 @@ export function compileImagesAndFilesystems(s: CompileState): void {
     const device = s.dev(im.target.disk ?? im.target.device!);
     const fs = im.target.device !== undefined ? s.model.filesystemOn.get(im.target.device) : undefined;
     const checksum = im.checksum ? parseChecksum(im.checksum) : undefined;
-    const commands: Command[] = [];
+    // Where the device zeroes for free, the image's extent is zeroed first and the writer skips zero blocks
+    // (disk images are mostly zeros); the agent fills in the extent once it knows it (Content-Length, a qcow2's
+    // virtual size). Compressed streams of unknown length are written whole.
+    const commands: Command[] = [{ argv: [TOOLS.blkdiscard, '--zeroout', '--force', '--offset', '0', '--length', '{length}', device], fill: ['length'], when: { writeZeroes: device }, group: 'zero' }];
     if (fs) {
       const uuid = fs.type === 'vfat' ? derivedVolumeId(s.seed, fs.id) : derivedUuid(s.seed, fs.id);
       s.uuids.set(fs.id, uuid);
