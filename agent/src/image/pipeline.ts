@@ -112,7 +112,7 @@ export async function writeQcow2(image: ImageSpec, device: string, deps: ImageDe
 }
 
 /** The fallback: hash the image in a first pass, then qemu-img convert it, reading the source directly, behind the watchdog. */
-async function convertWithQemuImg(image: ImageSpec, device: string, deps: ImageDeps): Promise<void> {
+export async function convertWithQemuImg(image: ImageSpec, device: string, deps: ImageDeps): Promise<void> {
   await hashOnly(image, deps);
   const src = await openSource(image.source, deps.log);
   let input: string;

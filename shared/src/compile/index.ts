@@ -3,5 +3,5 @@ export * from './compile';
 export * from './devices';
 export * from './tools';
 export { derivedUuid, derivedVolumeId } from './uuids';
-export { DECOMPRESSORS, IMAGE_HEAD_BYTES, devicePipes } from './phases/images';
+export { DECOMPRESSORS, IMAGE_HEAD_BYTES, devicePipes, imageZeroCommand } from './phases/images';
 export { CONFIG_LABEL, ESP_PATHS } from './phases/finish';

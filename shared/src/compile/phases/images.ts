@@ -55,6 +55,11 @@ export function devicePipes(im: ImageT, device: string): Command[] {
   ];
 }
 
+/** Zeroes an image's extent on a device that offloads it (filled with the extent once the agent knows it). */
+export function imageZeroCommand(device: string): Command {
+  return { argv: [TOOLS.blkdiscard, '--zeroout', '--force', '--offset', '0', '--length', '{length}', device], fill: ['length'], when: { writeZeroes: device }, group: 'zero' };
+}
+
 /** Images onto disks and devices, then mkfs for every other filesystem that is not kept. */
 export function compileImagesAndFilesystems(s: CompileState): void {
   (s.plan.images ?? []).forEach((im, i) => {
@@ -66,7 +71,7 @@ export function compileImagesAndFilesystems(s: CompileState): void {
     // Where the device zeroes for free, the image's extent is zeroed first and the writer skips zero blocks
     // (disk images are mostly zeros); the agent fills in the extent once it knows it (Content-Length, a qcow2's
     // virtual size). Compressed streams of unknown length are written whole.
-    const commands: Command[] = [{ argv: [TOOLS.blkdiscard, '--zeroout', '--force', '--offset', '0', '--length', '{length}', device], fill: ['length'], when: { writeZeroes: device }, group: 'zero' }];
+    const commands: Command[] = [imageZeroCommand(device)];
     if (fs) {
       const uuid = fs.type === 'vfat' ? derivedVolumeId(s.seed, fs.id) : derivedUuid(s.seed, fs.id);
       s.uuids.set(fs.id, uuid);
