@@ -48,7 +48,8 @@ beforeAll(async () => {
     stdio: ['ignore', out, out],
     env: { ...process.env, ANVIL_WORKERS: '2', ANVIL_LISTEN_PORT: String(port), ANVIL_PUBLIC_URL: url, ANVIL_IRONIC_URL: ironic.url, ANVIL_DATA_DIR: join(work, 'data'), ANVIL_NODE_CACHE_MS: '500', ANVIL_LOG_LEVEL: 'info' },
   });
-  await waitFor('the driver-service', 60_000, async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.ok ? true : undefined), 200);
+  // The primary says so once every worker listens.
+  await waitFor('the driver-service’s workers', 60_000, async () => (logLines().some((l) => l.msg === 'driver-service workers listening') ? true : undefined), 200);
 }, 180_000);
 
 afterAll(async () => {
@@ -71,10 +72,10 @@ describe('the driver-service on two workers', () => {
     const metadataUrl = (JSON.parse(adopted.text) as { metadata_url: string }).metadata_url;
     const secret = decodeURIComponent(metadataUrl.split('/').at(-1)!);
     await client.setProvisionState(node.uuid, 'active');
-    await client.waitForProvisionState(node.uuid, ['wait call-back'], { timeoutMs: 60_000, intervalMs: 300 });
+    await waitFor('the node in wait call-back', 60_000, async () => ((await client.getNode(node.uuid)).provision_state === 'wait call-back' ? true : undefined), 300);
     const plan = await once('GET', new URL(metadataUrl).pathname);
     expect(plan.res.statusCode).toBe(200);
-    expect(JSON.parse(plan.text)).toMatchObject({ metadata: { node_uuid: node.uuid, layout: 'whole' } });
+    expect(JSON.parse(plan.text)).toMatchObject({ metadata: { node_uuid: node.uuid } });
 
     // A stream held by one worker …
     const events: { bytes: number | null; closed_at: string | null }[] = [];
@@ -101,7 +102,7 @@ describe('the driver-service on two workers', () => {
     await waitFor('the report on the other worker’s stream', 20_000, async () => (events.some((e) => e.bytes === 4242) ? true : undefined), 100);
 
     // Ironic ends the deploy: the leader closes it and rotates the capability, once.
-    await client.setProvisionState(node.uuid, 'abort');
+    await client.setProvisionState(node.uuid, 'deleted');
     await waitFor('the deployment closed on the stream', 60_000, async () => (events.some((e) => e.closed_at) ? true : undefined), 200);
     stream.destroy();
     await new Promise((r) => setTimeout(r, 2000)); // a few more watch rounds, for a second closing that must not come
