@@ -17,6 +17,12 @@ export function serviceApp(d: ServiceDeps): express.Express {
   app.use((req, res, next) => {
     const id = req.get('x-request-id') ?? randomUUID();
     res.setHeader('x-request-id', id);
+    if (d.worker !== undefined) res.setHeader('x-anvil-worker', String(d.worker));
+    // Request lines are info: below that level, a thousand requests a second pay nothing for them.
+    if (!d.log.isLevelEnabled('info')) {
+      next();
+      return;
+    }
     const started = Date.now();
     res.on('finish', () => {
       // Capability URLs carry a secret in their path: never log it.
@@ -25,10 +31,11 @@ export function serviceApp(d: ServiceDeps): express.Express {
     });
     next();
   });
+  // The agents' routes first: they take nearly all the requests, and express tries routers in order.
+  app.use(agentRoutes(d));
   app.use(operationRoutes(d));
   app.use(nodeRoutes(d));
   app.use(layoutRoutes(d));
-  app.use(agentRoutes(d));
   app.use(deploymentRoutes(d));
   app.use(bootstrapRoutes(d));
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new AnvilError('request.not_found', 'no such route')));

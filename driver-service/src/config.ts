@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AnvilError } from '@anvil/shared';
@@ -35,6 +36,14 @@ export const ServiceConfig = z.strictObject({
     .default(['reader'])
     .describe('The only roles such a credential carries (of the service user\'s roles on its project): Keystone does not apply access rules to its own API, so the credential must not carry admin.'),
   node_cache_ms: z.coerce.number().int().min(200).max(60_000).default(2000).describe('How often the deploying nodes are read from Ironic in bulk (plan fetches are answered from that read).'),
+  progress_flush_ms: z.coerce.number().int().min(10).max(5000).default(100).describe('How often queued progress reports and audit records are written (in batches; a report is answered once it is queued).'),
+  workers: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(() => availableParallelism())
+    .describe('Worker processes serving the API (node:cluster, one port, one database); default: the cores available. The first worker also follows deploys in Ironic and checkpoints SQLite.'),
   default_layout: z.string().optional(),
   bootstrap_store: z.string().default(DEFAULT_BOOTSTRAP_STORE).describe('The bootstrap store the service serves read-only (`/v1/bootstraps`) and activates in (the `anvil bootstrap` commands\' default too).'),
   agent_kernel_params: z.string().default('%default%').describe('The agent\'s own kernel parameters: activation writes them, the image\'s extend_kopts and anvil.bootstrap=<uuid> into driver_info.kernel_append_params (`%default%` is Ironic\'s [pxe] kernel_append_params).'),
@@ -56,6 +65,8 @@ const ENV: Record<string, keyof ServiceConfigT> = {
   ANVIL_AGENT_KERNEL_PARAMS: 'agent_kernel_params',
   ANVIL_GLANCE_URL: 'glance_url',
   ANVIL_NODE_CACHE_MS: 'node_cache_ms',
+  ANVIL_PROGRESS_FLUSH_MS: 'progress_flush_ms',
+  ANVIL_WORKERS: 'workers',
   ANVIL_CREDENTIAL_TTL_SECONDS: 'credential_ttl_seconds',
   ANVIL_CREDENTIAL_ROLES: 'credential_roles',
   ANVIL_LOG_LEVEL: 'log_level',

@@ -31,7 +31,33 @@ export class DeploymentTracker {
   }
 
   async apply(nodeUuid: string, events: readonly ProgressEvent[], bootstrapUuid?: string): Promise<DeploymentT | undefined> {
-    let d = await this.repo.latestDeployment(nodeUuid);
+    const d = await this.advance(this.repo, nodeUuid, events, bootstrapUuid);
+    if (d) this.emit(d);
+    return d;
+  }
+
+  /**
+   * Several nodes' reports in one transaction (the progress writer's batch): each node's events in the order
+   * they came, and `also` (more writes of the same batch) in the same transaction. Watchers are told once it
+   * is committed. Returns the deployments updated.
+   */
+  async applyAll(reports: readonly { nodeUuid: string; events: readonly ProgressEvent[]; bootstrapUuid?: string | undefined }[], also?: (trx: Repository) => Promise<void>): Promise<(DeploymentT | undefined)[]> {
+    const updated = await this.repo.transaction(async (trx) => {
+      const out: (DeploymentT | undefined)[] = [];
+      for (const r of reports) {
+        out.push(await this.advance(trx, r.nodeUuid, r.events, r.bootstrapUuid));
+        if (r.bootstrapUuid !== undefined) await trx.setNodeBootstrap(r.nodeUuid, r.bootstrapUuid);
+      }
+      await also?.(trx);
+      return out;
+    });
+    for (const d of updated) if (d) this.emit(d);
+    return updated;
+  }
+
+  /** The node's open deployment advanced by the events, written through `repo`; undefined when it has none. */
+  private async advance(repo: Repository, nodeUuid: string, events: readonly ProgressEvent[], bootstrapUuid?: string): Promise<DeploymentT | undefined> {
+    let d = await repo.latestDeployment(nodeUuid);
     if (!d || d.closed_at || !ACTIVE.includes(d.state)) return undefined;
     if (bootstrapUuid !== undefined) d = { ...d, bootstrap_uuid: bootstrapUuid };
     for (const e of events) {
@@ -46,8 +72,7 @@ export class DeploymentTracker {
       }
     }
     d = { ...d, updated_at: new Date().toISOString() };
-    await this.repo.updateDeployment(d);
-    this.emit(d);
+    await repo.updateDeployment(d);
     return d;
   }
 

@@ -24,11 +24,11 @@ export function agentRoutes(d: ServiceDeps): Router {
   const authorise = async (nodeUuid: string, secret: string | undefined, req: Request, action: string): Promise<void> => {
     const node = await d.repo.node(nodeUuid);
     if (!node) {
-      await d.repo.audit(nodeUuid, source(req), action, 'unknown node');
+      d.writer.audit(nodeUuid, source(req), action, 'unknown node');
       throw new AnvilError('capability.unknown_node', 'no such adopted node', {}, 404);
     }
     if (!secret || !secretMatches(secret, node.capability_hash)) {
-      await d.repo.audit(nodeUuid, source(req), action, 'refused: wrong capability');
+      d.writer.audit(nodeUuid, source(req), action, 'refused: wrong capability');
       throw new AnvilError('capability.refused', 'the capability does not match (it may have been rotated after a deploy)', {}, 403);
     }
   };
@@ -39,7 +39,7 @@ export function agentRoutes(d: ServiceDeps): Router {
       await authorise(uuid, req.params.secret, req, 'plan');
       const node = await d.nodes.node(uuid);
       if (!DEPLOYING.includes(node.provision_state)) {
-        await d.repo.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
+        d.writer.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
         throw new AnvilError('metadata.not_deploying', `node ${uuid} is ${node.provision_state}; its plan is served only while it deploys`, { state: node.provision_state }, 409);
       }
       let values = await valuesFromInstanceInfo(node.instance_info, readChecksumFile);
@@ -63,7 +63,7 @@ export function agentRoutes(d: ServiceDeps): Router {
       const report = validity.report(checkable);
       if (!report.valid) {
         const first = report.entries.find((e) => e.severity === 'error')!;
-        await d.repo.audit(uuid, source(req), 'plan', `refused: invalid plan (${first.code})`);
+        d.writer.audit(uuid, source(req), 'plan', `refused: invalid plan (${first.code})`);
         throw new AnvilError('metadata.invalid_plan', `layout ${layout.name} filled from instance_info is not a valid plan: ${first.pointer} ${first.code}: ${first.message}`, { entries: report.entries }, 409);
       }
       // Only a valid plan gets a credential: one per fetch, all deleted when the deploy is over.
@@ -72,7 +72,7 @@ export function agentRoutes(d: ServiceDeps): Router {
       const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
       res.setHeader('ETag', etag);
       res.setHeader('Cache-Control', 'no-store');
-      await d.repo.audit(uuid, source(req), 'plan', `served layout ${layout.name} (${via}), deployment ${deployment.id}${image ? `, Glance image ${image.id} with a download-only credential` : ''}`);
+      d.writer.audit(uuid, source(req), 'plan', `served layout ${layout.name} (${via}), deployment ${deployment.id}${image ? `, Glance image ${image.id} with a download-only credential` : ''}`);
       d.metrics.planFetches.inc({ outcome: 'served' });
       if (req.headers['if-none-match'] === etag) {
         res.status(304).end();
@@ -94,9 +94,8 @@ export function agentRoutes(d: ServiceDeps): Router {
       d.metrics.reports.inc({ outcome: 'invalid' });
       throw new AnvilError('request.invalid', `progress report: ${body.error.issues[0]?.path.join('.') ?? ''} ${body.error.issues[0]?.message ?? ''}`);
     }
-    const updated = await d.tracker.apply(uuid, body.data.events, body.data.bootstrap_uuid);
-    if (body.data.bootstrap_uuid !== undefined) await d.repo.setNodeBootstrap(uuid, body.data.bootstrap_uuid);
-    d.metrics.reports.inc({ outcome: updated ? 'recorded' : 'no deployment' });
+    // Queued, written with the other reports within progress_flush_ms (progress/writer.ts); counted when written.
+    d.writer.report(uuid, body.data.events, body.data.bootstrap_uuid);
     res.status(202).end();
   });
   return r;

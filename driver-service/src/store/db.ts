@@ -39,7 +39,15 @@ function withStatementCache(sqlite: Database.Database): SqliteDatabase {
  * The service database, migrated on open: PostgreSQL when `databaseUrl` is given (replicas share it),
  * otherwise SQLite in the data directory (WAL mode).
  */
-export async function openDatabase(o: { dataDir: string; databaseUrl?: string | undefined; log: Logger }): Promise<OpenedDatabase> {
+export async function openDatabase(o: {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  log: Logger;
+  /** SQLite: checkpoint the WAL on a worker thread (default). Off in all but one of processes sharing the file. */
+  checkpoint?: boolean;
+  /** Run the migrations (default). Off where another process has just run them (the cluster's workers). */
+  migrate?: boolean;
+}): Promise<OpenedDatabase> {
   let opened: OpenedDatabase;
   if (o.databaseUrl) {
     // bigint columns (byte counts) come back as numbers, not strings.
@@ -56,17 +64,19 @@ export async function openDatabase(o: { dataDir: string; databaseUrl?: string | 
     sqlite.pragma('busy_timeout = 5000');
     // Checkpoints (and their fsyncs) off the event loop: see checkpointer.ts.
     sqlite.pragma('wal_autocheckpoint = 0');
-    const checkpointer: Checkpointer = startCheckpointer(join(o.dataDir, 'anvil.sqlite'), o.log);
+    // Several processes on one file (the cluster's workers): one of them checkpoints for all.
+    const checkpointer: Checkpointer | undefined = o.checkpoint === false ? undefined : startCheckpointer(join(o.dataDir, 'anvil.sqlite'), o.log);
     const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     opened = {
       db,
       dialect: 'sqlite',
       close: async () => {
-        await checkpointer.stop();
+        await checkpointer?.stop();
         await db.destroy();
       },
     };
   }
+  if (o.migrate === false) return opened;
   const { error, results } = await new Migrator({ db: opened.db, provider: migrations(opened.dialect), migrationTableName: 'anvil_migrations', migrationLockTableName: 'anvil_migrations_lock' }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error !== undefined || failed) {

@@ -45,6 +45,11 @@ const toDeployment = (r: unknown): DeploymentT => DeploymentRow.parse(r);
 export class Repository {
   constructor(private readonly db: Kysely<Tables>) {}
 
+  /** Runs `fn` in one transaction, with a repository bound to it (committed when `fn` resolves, rolled back when it throws). */
+  async transaction<T>(fn: (r: Repository) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(new Repository(trx)));
+  }
+
   async ping(): Promise<void> {
     await sql`SELECT 1`.execute(this.db);
   }
@@ -189,6 +194,11 @@ export class Repository {
   // audit
   async audit(nodeUuid: string, source: string | undefined, action: string, outcome: string): Promise<void> {
     await this.db.insertInto('audit').values({ at: new Date().toISOString(), node_uuid: nodeUuid, source: source ?? null, action, outcome }).execute();
+  }
+
+  /** Several audit records in one statement (the progress writer's batches). */
+  async auditMany(rows: readonly { at: string; node_uuid: string; source: string | null; action: string; outcome: string }[]): Promise<void> {
+    if (rows.length) await this.db.insertInto('audit').values([...rows]).execute();
   }
 
   async auditFor(nodeUuid: string): Promise<{ at: string; source: string | null; action: string; outcome: string }[]> {
