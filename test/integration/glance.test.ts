@@ -20,6 +20,7 @@ import { GlanceServer } from '../helpers/glance';
 import { enrollNode, freePort, IronicServer, waitFor } from '../helpers/ironic';
 import { KeystoneServer } from '../helpers/keystone';
 import { blkid, hashDevice, LoopDisks } from '../helpers/loop';
+import { runProvision } from '../helpers/provision';
 import { tool } from '../helpers/tools';
 
 const MiB = 1024 * 1024;
@@ -148,5 +149,21 @@ describe('Glance images through the driver-service', () => {
     expect(left.application_credentials.filter((c) => c.name.startsWith('anvil-'))).toEqual([]);
     expect((await fetch(metadataUrl)).status).toBe(403);
     process.stdout.write(`Glance image deploy, agent start to active: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  });
+
+  it('streams a qcow2 image from Glance: the tables by range requests with the token, then one download', async () => {
+    const raw = join(work, 'q.raw');
+    writeFileSync(raw, Buffer.alloc(0));
+    execFileSync(tool('truncate'), ['-s', String(24 * MiB), raw]);
+    const content = Buffer.concat([randomBytes(3 * MiB), Buffer.alloc(5 * MiB), randomBytes(2 * MiB)]);
+    writeFileSync(raw, content, { flag: 'r+' });
+    const qcow2 = join(work, 'q.qcow2');
+    sh('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-c', raw, qcow2]);
+    const session = keystone.serviceSession();
+    const uploaded = await glance.upload(session, qcow2, { name: 'anvil-qcow2', disk_format: 'qcow2' });
+    const dev = loops.create('glance-qcow2', 32 * MiB);
+    const r = await runProvision({ version: 1, disks: [{ id: 'd', select: { name: dev }, table: 'none' }], images: [{ id: 'os', source: { glance: { image_id: uploaded.id, endpoint: glance.url, token: await session.token() } }, checksum: `sha512:${uploaded.os_hash_value}`, format: 'qcow2', target: { disk: 'd' } }] }, [dev]);
+    expect(r.error).toBeUndefined();
+    expect(hashDevice(dev, 0, 24 * MiB)).toBe(createHash('sha256').update(readFileSync(raw)).digest('hex'));
   });
 });
