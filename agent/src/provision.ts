@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { AnvilError, compileValidated, renderActions, validatePlan, formatEntry, type CompiledPlan, type Logger, type ValidationResult } from '@anvil/shared';
 import { executePlan } from './execute/executor';
@@ -83,5 +83,29 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     firmware: o.firmware ?? detectFirmware(),
     resuming: Boolean(o.resume) && state.count > 0,
   });
+  o.log.info(memoryFigures(), 'provisioned: the memory it took');
   return { validation, compiled };
+}
+
+/**
+ * The agent's peak resident memory and the machine's memory now (a deploy ramdisk holds its whole root in RAM:
+ * what is left is what an image pipeline may use). Logged at the end of every provisioning, for operators sizing
+ * small machines and for the lab's memory scenario.
+ */
+export function memoryFigures(): { peak_rss_bytes: number; mem_total_bytes?: number; mem_available_bytes?: number } {
+  const out: { peak_rss_bytes: number; mem_total_bytes?: number; mem_available_bytes?: number } = { peak_rss_bytes: process.resourceUsage().maxRSS * 1024 };
+  try {
+    const info = readFileSync('/proc/meminfo', 'utf8');
+    const kib = (name: string): number | undefined => {
+      const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(info);
+      return m ? Number(m[1]) * 1024 : undefined;
+    };
+    const total = kib('MemTotal');
+    const available = kib('MemAvailable');
+    if (total !== undefined) out.mem_total_bytes = total;
+    if (available !== undefined) out.mem_available_bytes = available;
+  } catch {
+    // not Linux: the peak RSS alone
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { IronicClient, IronicNodeT } from '@anvil/shared/openstack';
 import { main } from '../../agent/src/cli/main';
@@ -31,6 +31,7 @@ let ironic: IronicClient;
 let images: { live: BuiltBootstrap; initramfs: BuiltBootstrap };
 let osImageId = '';
 let osTar = '';
+let bulk: BulkImage;
 /** The plain-URL image server (the rebuild's image). */
 const images2 = new FileServer();
 const bootstrapUuids: Record<string, string> = {};
@@ -51,18 +52,21 @@ const service = (path: string, init?: RequestInit): Promise<Response> => fetch(`
  * Two disks for RAID1: RAID1 /boot and a RAID1 PV for LVM (root, /srv), the config drive on d0. BIOS: a BIOS
  * boot partition and GRUB on both disks. UEFI: the ESP on d0 (the plan format has one ESP per plan so far).
  */
-function raid1LvmLayout(firmware: 'bios' | 'uefi', variant: 'fresh' | 'keep-srv' | 'too-big' = 'fresh'): Record<string, unknown> {
+function raid1LvmLayout(firmware: 'bios' | 'uefi', variant: 'fresh' | 'keep-srv' | 'too-big' = 'fresh', bulk?: BulkImage): Record<string, unknown> {
   const first = (i: number): Record<string, string>[] => (firmware === 'bios' ? [{ id: `d${i}-bios`, size: '1MiB', type: 'bios_grub' }] : i === 0 ? [{ id: 'd0-esp', size: '64MiB', type: 'esp' }] : []);
   return {
     version: 1,
     metadata: { name: `raid1-lvm-${firmware}${variant === 'fresh' ? '' : `-${variant}`}` },
     // keep-srv: the layout on the disks must be this one, and /srv's filesystem is kept as it is
     ...(variant === 'keep-srv' ? { policy: { data: 'verify' } } : {}),
-    disks: [0, 1].map((i) => ({
-      id: `d${i}`,
-      select: { serial: `anvil-disk${i}` },
-      partitions: [...first(i), { id: `d${i}-boot`, size: '256MiB', type: 'raid' }, { id: `d${i}-pv`, size: 'remaining', type: 'raid' }],
-    })),
+    disks: [
+      ...[0, 1].map((i) => ({
+        id: `d${i}`,
+        select: { serial: `anvil-disk${i}` },
+        partitions: [...first(i), { id: `d${i}-boot`, size: '256MiB', type: 'raid' }, { id: `d${i}-pv`, size: 'remaining', type: 'raid' }],
+      })),
+      ...(bulk ? [{ id: 'd2', select: { serial: 'anvil-disk2' }, table: 'none' }] : []),
+    ],
     raids: [
       { id: 'md-boot', name: 'boot', level: 1, metadata: '1.0', members: ['d0-boot', 'd1-boot'] },
       { id: 'md-sys', name: 'sys', level: 1, members: ['d0-pv', 'd1-pv'] },
@@ -74,10 +78,53 @@ function raid1LvmLayout(firmware: 'bios' | 'uefi', variant: 'fresh' | 'keep-srv'
       { id: 'fs-root', device: 'lv-root', type: 'ext4', mount: { path: '/' } },
       { id: 'fs-srv', device: 'lv-srv', type: 'ext4', label: 'srv', mount: { path: '/srv' }, ...(variant === 'keep-srv' ? { keep: true } : {}) },
     ],
-    images: [{ id: 'os', source: { url: '{{image.url}}' }, checksum: '{{image.checksum}}', format: 'tar', target: { path: '/' } }],
+    images: [
+      { id: 'os', source: { url: '{{image.url}}' }, checksum: '{{image.checksum}}', format: 'tar', target: { path: '/' } },
+      // The memory scenario: a qcow2 ten times the machine's RAM onto its own disk, streamed in one pass.
+      ...(bulk ? [{ id: 'bulk', source: { url: bulk.url }, checksum: `sha256:${bulk.sha256}`, format: 'qcow2', target: { disk: 'd2' } }] : []),
+    ],
     configdrive: { disk: 'd0', source: '{{configdrive}}' },
     bootloader: { firmware, targets: firmware === 'bios' ? ['d0', 'd1'] : ['d0'], kernel_params: ['console=ttyS0,115200'] },
   };
+}
+
+interface BulkImage {
+  readonly file: string;
+  readonly url: string;
+  /** Of the qcow2 file. */
+  readonly sha256: string;
+  /** Of the guest disk it holds (BULK_VIRTUAL_MIB). */
+  readonly guestSha256: string;
+}
+
+/** The UEFI server's RAM, and the qcow2 image ten times larger it deploys (issue: a 1 GiB node, a 10 GiB image). */
+const SMALL_NODE_MIB = 1024;
+const BULK_VIRTUAL_MIB = 10 * 1024;
+const BULK_DATA_MIB = 1152;
+
+/**
+ * A qcow2 of BULK_VIRTUAL_MIB with BULK_DATA_MIB of random data in 8 MiB runs spread over it (more data than the
+ * node has RAM: nothing can be staged), cached under /var/tmp/anvil-os with its checksums.
+ */
+function bulkImage(): Omit<BulkImage, 'url'> {
+  const dir = '/var/tmp/anvil-os/bulk-v1';
+  const meta = join(dir, 'bulk.json');
+  if (existsSync(meta)) return JSON.parse(readFileSync(meta, 'utf8')) as Omit<BulkImage, 'url'>;
+  mkdirSync(dir, { recursive: true });
+  const raw = join(dir, 'bulk.raw');
+  writeFileSync(raw, '');
+  truncateSync(raw, BULK_VIRTUAL_MIB * 1024 * 1024);
+  const runs = BULK_DATA_MIB / 8;
+  const stride = Math.floor(BULK_VIRTUAL_MIB / runs);
+  const fd = openSync(raw, 'r+');
+  for (let i = 0; i < runs; i++) writeSync(fd, randomBytes(8 << 20), 0, 8 << 20, i * stride * 1024 * 1024);
+  closeSync(fd);
+  const file = join(dir, 'bulk.qcow2');
+  execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, file]);
+  const out = { file, sha256: diskDigest(file), guestSha256: diskDigest(raw) };
+  rmSync(raw);
+  writeFileSync(meta, JSON.stringify(out));
+  return out;
 }
 
 /** Old signatures an erase must remove: a GPT with a partition, an ext4 and an LVM PV label on disk0, an ext4 on disk1. */
@@ -167,9 +214,12 @@ beforeAll(async () => {
   const glanceImage = await stack.glance.upload(stack.keystone.serviceSession(), os.tar, { name: 'debian-12-anvil-lab', disk_format: 'raw', visibility: 'public' });
   expect(glanceImage.os_hash_value).toBe(createHash('sha512').update(tar).digest('hex'));
   osImageId = glanceImage.id;
+  await images2.start(LAB_ADDR);
+  const b = bulkImage();
+  bulk = { ...b, url: images2.add('/bulk.qcow2', b.file) };
   const layouts: [string, Record<string, unknown>][] = [
     ['raid1-lvm-bios', raid1LvmLayout('bios')],
-    ['raid1-lvm-uefi', raid1LvmLayout('uefi')],
+    ['raid1-lvm-uefi', raid1LvmLayout('uefi', 'fresh', bulk)],
     ['raid1-lvm-bios-keep-srv', raid1LvmLayout('bios', 'keep-srv')],
     ['too-big', raid1LvmLayout('bios', 'too-big')],
   ];
@@ -177,7 +227,6 @@ beforeAll(async () => {
     const res = await service(`/v1/layouts/${name}`, { method: 'PUT', body: JSON.stringify({ plan, description: `lab: RAID1 /boot + LVM root (${name})` }) });
     if (res.status >= 300) throw new Error(`layout ${name}: ${res.status} ${await res.text()}`);
   }
-  await images2.start(LAB_ADDR);
 }, 3_600_000);
 
 /** The deploy-log tarballs Ironic collected for a node ([agent] deploy_logs_collect = always, local storage). */
@@ -247,7 +296,10 @@ async function firstDeploy(server: EmulatedServer, node: IronicNodeT, firmware: 
 /** Creates the server, dirties its disks, enrolls and adopts it, and cleans it to available. */
 async function enrollAndClean(o: { firmware: 'bios' | 'uefi'; bootstrap: 'live' | 'initramfs'; tap: number }): Promise<{ server: EmulatedServer; node: IronicNodeT }> {
   await anvil('bootstrap', 'activate', bootstrapUuids[o.bootstrap]!, '--service', stack.serviceUrl);
-  const server = await EmulatedServer.create({ name: `lab-${o.firmware}`, tap: o.tap, firmware: o.firmware, disksMiB: [2048, 2048], dir: join(stack.dir, `server-${o.firmware}`) });
+  // The UEFI server is the small one: 1 GiB of RAM (its initramfs bootstrap holds its whole root in it), and a
+  // third disk for the qcow2 ten times that.
+  const small = o.firmware === 'uefi';
+  const server = await EmulatedServer.create({ name: `lab-${o.firmware}`, tap: o.tap, firmware: o.firmware, disksMiB: small ? [2048, 2048, BULK_VIRTUAL_MIB + 64] : [2048, 2048], ...(small ? { memoryMiB: SMALL_NODE_MIB } : {}), dir: join(stack.dir, `server-${o.firmware}`) });
   servers.push(server);
   dirty(server);
   expect(signatures(server.disk(0))).toEqual(expect.arrayContaining(['gpt', 'PMBR']));
@@ -343,7 +395,21 @@ describe('emulated server, UEFI (initramfs bootstrap): enroll → clean → depl
     ({ server, node } = await enrollAndClean({ firmware: 'uefi', bootstrap: 'initramfs', tap: 1 }));
   }, 1_500_000);
 
-  it('deploys from Glance with an ESP, OVMF boots the disk, and cloud-init reads the config drive', async () => {
+  it('deploys from Glance with an ESP, OVMF boots the disk, and cloud-init reads the config drive; on 1 GiB of RAM, a 10 GiB qcow2 onto the third disk', async () => {
     await firstDeploy(server, node, 'uefi', 'initramfs');
+    // The qcow2's guest disk is on the third disk, byte for byte.
+    expect(execFileSync('sh', ['-c', `head -c ${BULK_VIRTUAL_MIB * 1024 * 1024} "$1" | sha256sum`, 'sh', server.disk(2)], { encoding: 'utf8' }).slice(0, 64)).toBe(bulk.guestSha256);
+    // What the agent took, from its own log in the deploy logs Ironic collected.
+    const logs = deployLogs(node.uuid).map((f) => join(stack.ironic.dir, 'deploy-logs', f));
+    const lines = logs.flatMap((f) => execFileSync('tar', ['-xzOf', f, './anvil-agent.log'], { encoding: 'utf8' }).split('\n'));
+    const figures = lines.map((l) => (l.includes('provisioned: the memory it took') ? (JSON.parse(l) as { peak_rss_bytes: number; mem_total_bytes: number; mem_available_bytes: number }) : undefined)).filter((f) => f !== undefined);
+    expect(figures.length).toBeGreaterThan(0);
+    const m = figures.at(-1)!;
+    const line = `lab uefi memory: a ${BULK_VIRTUAL_MIB} MiB qcow2 (${BULK_DATA_MIB} MiB of data, ${(statSync(bulk.file).size / 1048576).toFixed(0)} MiB file) on a node with ${(m.mem_total_bytes / 1048576).toFixed(0)} MiB of RAM: agent peak RSS ${(m.peak_rss_bytes / 1048576).toFixed(0)} MiB, ${(m.mem_available_bytes / 1048576).toFixed(0)} MiB available at the end`;
+    process.stdout.write(`${line}\n`);
+    writeFileSync(join(ARTIFACTS, 'memory.txt'), `${line}\n${JSON.stringify(m)}\n`);
+    expect(m.mem_total_bytes).toBeLessThan(SMALL_NODE_MIB * 1048576);
+    expect(statSync(bulk.file).size).toBeGreaterThan(m.mem_total_bytes); // the image cannot have been staged in RAM
+    expect(m.peak_rss_bytes).toBeLessThan(150e6);
   }, 2_400_000);
 });
