@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AnvilError } from '@anvil/shared';
@@ -42,8 +41,8 @@ export const ServiceConfig = z.strictObject({
     .int()
     .min(1)
     .max(256)
-    .default(() => availableParallelism())
-    .describe('Worker processes serving the API (node:cluster, one port, one database); default: the cores available. The first worker also follows deploys in Ironic and checkpoints SQLite.'),
+    .default(1)
+    .describe('Worker processes serving the API (node:cluster, one port, one database); default 1. More pay off on a controller with cores to spare beside Ironic: each worker keeps its own deploying-nodes list. The first worker also follows deploys in Ironic and checkpoints SQLite.'),
   default_layout: z.string().optional(),
   bootstrap_store: z.string().default(DEFAULT_BOOTSTRAP_STORE).describe('The bootstrap store the service serves read-only (`/v1/bootstraps`) and activates in (the `anvil bootstrap` commands\' default too).'),
   agent_kernel_params: z.string().default('%default%').describe('The agent\'s own kernel parameters: activation writes them, the image\'s extend_kopts and anvil.bootstrap=<uuid> into driver_info.kernel_append_params (`%default%` is Ironic\'s [pxe] kernel_append_params).'),

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../../driver-service/src/config';
 
 describe('configuration', () => {
@@ -11,8 +10,8 @@ describe('configuration', () => {
 
 describe('workers and the progress writer', () => {
   const base = { ANVIL_PUBLIC_URL: 'http://svc:9600', ANVIL_IRONIC_URL: 'http://ironic:6385' };
-  it('workers default to the cores available; ANVIL_WORKERS sets them, validated', () => {
-    expect(loadConfig(undefined, base)).toMatchObject({ workers: availableParallelism(), progress_flush_ms: 100 });
+  it('workers default to one process; ANVIL_WORKERS sets them, validated', () => {
+    expect(loadConfig(undefined, base)).toMatchObject({ workers: 1, progress_flush_ms: 100 });
     expect(loadConfig(undefined, { ...base, ANVIL_WORKERS: '3', ANVIL_PROGRESS_FLUSH_MS: '250' })).toMatchObject({ workers: 3, progress_flush_ms: 250 });
     expect(() => loadConfig(undefined, { ...base, ANVIL_WORKERS: '0' })).toThrow(/workers \(ANVIL_WORKERS\)/);
     expect(() => loadConfig(undefined, { ...base, ANVIL_PROGRESS_FLUSH_MS: '1' })).toThrow(/progress_flush_ms \(ANVIL_PROGRESS_FLUSH_MS\)/);
