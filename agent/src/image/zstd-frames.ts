@@ -20,6 +20,12 @@ const isSkippable = (magic: number): boolean => (magic & 0xfffffff0) >>> 0 === P
 
 /** Frames longer than this (compressed) are not held back to be measured: the rest of the stream goes through as it is. */
 export const FRAME_CAP = 16 << 20;
+/**
+ * A first frame that declares more than this decompressed is taken as the whole image in one frame at once:
+ * the decoder starts without waiting for the cap to fill (pzstd's frames are a few MiB; `zstd` of a whole
+ * image declares all of it).
+ */
+export const ONE_FRAME_CONTENT = 256 << 20;
 
 export type ZstdLayout = 'pzstd' | 'frames' | 'single';
 
@@ -39,7 +45,11 @@ export class FrameWalker {
   private afterSkip: 'block' | 'checksum' | 'end' = 'end';
   private checksum = false;
   private kind: Boundary['kind'] = 'frame';
+  private fcsBytes = 0;
   opaque = false;
+  /** The decompressed size the first frame's header declares, once read (undefined when it declares none). */
+  firstContentSize: number | undefined;
+  private frames = 0;
 
   push(chunk: Uint8Array): Boundary[] {
     const out: Boundary[] = [];
@@ -78,12 +88,20 @@ export class FrameWalker {
         const single = (fhd >> 5) & 1;
         this.checksum = ((fhd >> 2) & 1) === 1;
         const fcsFlag = fhd >> 6;
-        const rest = (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3]! + (fcsFlag === 0 ? single : [1, 2, 4, 8][fcsFlag]!);
+        this.fcsBytes = fcsFlag === 0 ? single : [1, 2, 4, 8][fcsFlag]!;
+        const rest = (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3]! + this.fcsBytes;
         if (fhd & 0x08) this.opaque = true; // the reserved bit must be 0
         return rest ? this.expect('fhrest', rest) : this.expect('block', 3);
       }
-      case 'fhrest':
+      case 'fhrest': {
+        // The content size is the header's last field, little-endian; its 2-byte form counts from 256.
+        if (this.frames++ === 0 && this.fcsBytes) {
+          const f = h.slice(h.length - this.fcsBytes);
+          const v = f.reduceRight((acc, byte) => acc * 256 + byte, 0);
+          this.firstContentSize = this.fcsBytes === 2 ? v + 256 : v;
+        }
         return this.expect('block', 3);
+      }
       case 'block': {
         const b = h[0]! | (h[1]! << 8) | (h[2]! << 16);
         const type = (b >> 1) & 3;
@@ -150,7 +168,7 @@ export async function zstdLayout(input: AsyncIterable<Buffer>, cap = FRAME_CAP):
   const bounds: Boundary[] = [];
   let ended = false;
   // Reads until the first frame ends, and a byte past it: a lone frame and the first of many look alike before.
-  while (!walker.opaque && heldLen <= cap && !(bounds.length && heldLen > bounds[0]!.end)) {
+  while (!walker.opaque && heldLen <= cap && !(bounds.length && heldLen > bounds[0]!.end) && !(bounds.length === 0 && (walker.firstContentSize ?? 0) > ONE_FRAME_CONTENT)) {
     const r = await it.next();
     if (r.done) {
       ended = true;

@@ -101,6 +101,22 @@ describe('the decoder a zstd image gets', () => {
     expect(await collect(r.stream)).toEqual(all);
   });
 
+  it('starts the decoder at once on a first frame that declares a whole image (more than 256 MiB)', async () => {
+    const head = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x80, 0x70, 0, 0, 0, 0x20]); // 4-byte content size: 512 MiB
+    const block = Buffer.concat([Buffer.from([(10 << 3) & 0xff, 0, 0]), Buffer.alloc(10, 1)]);
+    let pulled = 0;
+    const src = (async function* () {
+      for (let i = 0; i < 100; i++) {
+        pulled++;
+        yield i === 0 ? head : block;
+      }
+    })();
+    const r = await zstdLayout(src);
+    expect(r.layout).toBe('single');
+    expect(pulled).toBe(1);
+    expect((await collect(r.stream)).length).toBe(head.length + 99 * block.length);
+  });
+
   it('passes pzstd\'s own format on as it is', async () => {
     const all = Buffer.concat([pzstdMarker(f1.length), f1, pzstdMarker(f2.length), f2]);
     const r = await zstdLayout(chunks(all, [5, 20]));
