@@ -113,7 +113,7 @@ export function guestScript(plans: readonly string[], firmware: 'bios' | 'uefi' 
   const runs = plans
     .map(
       (p, i) => `echo "ANVIL-STEP provision ${p}"
-node --max-semi-space-size=1 /opt/anvil/anvil.cjs provision --plan /opt/anvil/${p} --progress json --log-file /tmp/agent-${i}.log --log-level info --firmware ${firmware} --state /run/anvil-${i}.state --target-root /mnt/target > /tmp/events-${i}.jsonl
+node --max-semi-space-size=1 --single-threaded-gc /opt/anvil/anvil.cjs provision --plan /opt/anvil/${p} --progress json --log-file /tmp/agent-${i}.log --log-level info --firmware ${firmware} --state /run/anvil-${i}.state --target-root /mnt/target > /tmp/events-${i}.jsonl
 rc=$?
 echo "ANVIL-OUT-BEGIN events-${i}"; cat /tmp/events-${i}.jsonl; echo "ANVIL-OUT-END events-${i}"
 if [ $rc -ne 0 ]; then echo "ANVIL-OUT-BEGIN log-${i}"; tail -n 40 /tmp/agent-${i}.log; echo "ANVIL-OUT-END log-${i}"; exit $rc; fi`,

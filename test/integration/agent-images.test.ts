@@ -2,6 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { devicePipes, silentLogger, type ImageT } from '@anvil/shared';
+import { SystemRunner, type Runner } from '@anvil/agent';
+import { pipeLookup } from '../../agent/src/execute/commands';
+import { systemImageIo } from '../../agent/src/execute/image-io';
+import { streamImageToDevice } from '../../agent/src/image/pipeline';
 import { FileServer } from '../helpers/http-server';
 import { blkid, fillRandom, hashDevice, LoopDisks, readBytes } from '../helpers/loop';
 import { runProvision } from '../helpers/provision';
@@ -215,5 +220,60 @@ describe('agent: filesystem images and config drive forms', () => {
     const out = join(loops.dir, 'm.json');
     execFileSync(tool('xorriso'), ['-osirrox', 'on', '-indev', `stdio:${dev}p2`, '-extract', '/openstack/latest/meta_data.json', out], { stdio: 'ignore' });
     expect(readFileSync(out, 'utf8')).toBe('{"name":"from-url"}');
+  });
+});
+
+describe('agent: compressed images on every core', () => {
+  /** Runs the write as the action declares it, recording which decompressor the agent chose. */
+  async function write(file: string, dev: string): Promise<string[]> {
+    const url = server.url(`/${file.split('/').pop()!}`);
+    server.add(`/${file.split('/').pop()!}`, file);
+    const im: ImageT = { id: 'os', source: { url }, checksum: `sha256:${sha256(file)}`, format: 'raw', target: { disk: 'd' } };
+    const system = new SystemRunner(silentLogger());
+    const ran: string[] = [];
+    const runner: Runner = { run: (argv, o) => system.run(argv, o), spawn: (argv, o) => (ran.push(argv[0]!), system.spawn(argv, o)) };
+    const pipe = pipeLookup({ kind: 'write_image', id: 'os', pipes: devicePipes(im, dev) }, { firmware: 'bios', ...systemImageIo.machine });
+    await streamImageToDevice(im, dev, { log: silentLogger(), runner, pipe });
+    return ran;
+  }
+
+  it('decodes a pzstd image with pzstd, byte for byte', async () => {
+    const file = `${raw}.pz.zst`;
+    sh('pzstd', ['-q', '-1', '-p', '2', raw, '-o', file]);
+    const dev = fillRandom(loops.create('img-pzstd', 128 * MiB), 128 * MiB);
+    expect(await write(file, dev)).toContain('pzstd');
+    expect(hashDevice(dev, 0, IMAGE_BYTES)).toBe(sha256(raw));
+  });
+
+  it('decodes frames concatenated (zstd over 4 MiB pieces) with pzstd, each frame marked on the way, byte for byte', async () => {
+    const file = `${raw}.frames.zst`;
+    const img = readFileSync(raw);
+    const frames: Buffer[] = [];
+    for (let at = 0; at < img.length; at += 4 * MiB) frames.push(execFileSync(tool('zstd'), ['-q', '-1', '-c'], { input: img.subarray(at, at + 4 * MiB), maxBuffer: 64 * MiB }));
+    writeFileSync(file, Buffer.concat(frames));
+    expect(sh('zstd', ['-l', file])).toMatch(/^\s+12\s+0\s/m);
+    const dev = fillRandom(loops.create('img-zframes', 128 * MiB), 128 * MiB);
+    expect(await write(file, dev)).toContain('pzstd');
+    expect(hashDevice(dev, 0, IMAGE_BYTES)).toBe(sha256(raw));
+  });
+
+  it('keeps a single-frame zstd image (what zstd -T0 writes) with zstd, byte for byte', async () => {
+    const file = `${raw}.t0.zst`;
+    sh('zstd', ['-q', '-1', '-T0', raw, '-o', file]);
+    expect(sh('zstd', ['-l', file])).toMatch(/^\s+1\s+0\s/m);
+    const dev = fillRandom(loops.create('img-zsingle', 128 * MiB), 128 * MiB);
+    const ran = await write(file, dev);
+    expect(ran).toContain('zstd');
+    expect(ran).not.toContain('pzstd');
+    expect(hashDevice(dev, 0, IMAGE_BYTES)).toBe(sha256(raw));
+  });
+
+  it('writes a multi-block xz image (xz -T0 writes blocks that xz --threads=0 decodes side by side), byte for byte', async () => {
+    const file = `${raw}.blocks.xz`;
+    writeFileSync(file, execFileSync(tool('xz'), ['-q', '-1', '-T0', '--block-size=4MiB', '-c', raw], { maxBuffer: 128 * MiB }));
+    expect(Number(/^file\t\d+\t(\d+)/m.exec(sh('xz', ['--robot', '-l', file]))?.[1])).toBeGreaterThan(1); // the blocks
+    const dev = fillRandom(loops.create('img-xzblocks', 128 * MiB), 128 * MiB);
+    expect(await write(file, dev)).toContain('xz');
+    expect(hashDevice(dev, 0, IMAGE_BYTES)).toBe(sha256(raw));
   });
 });

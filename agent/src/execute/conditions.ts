@@ -6,6 +6,8 @@ import type { Condition } from '@anvil/shared';
 export interface ConditionEnv {
   readonly firmware: 'bios' | 'uefi';
   readonly compression?: string;
+  /** Set once a zstd image turned out to hold several frames. */
+  readonly zstdFrames?: 'many';
   /** Set once the qcow2 streamer refused the image. */
   readonly streamer?: 'refused';
   readonly exists: (path: string) => boolean;
@@ -16,7 +18,7 @@ export interface ConditionEnv {
 }
 
 /** What the image pipeline learns while it runs, for the conditions of its stream processes. */
-export type ImageFacts = Partial<Pick<ConditionEnv, 'compression' | 'streamer'>>;
+export type ImageFacts = Partial<Pick<ConditionEnv, 'compression' | 'zstdFrames' | 'streamer'>>;
 
 /**
  * Whether a block device offloads write-zeroes: its queue (a partition's is its disk's) says a non-zero
@@ -51,6 +53,7 @@ export async function conditionHolds(w: Condition | undefined, env: ConditionEnv
   if (!w) return true;
   if (w.firmware && w.firmware !== env.firmware) return false;
   if (w.compression && w.compression !== env.compression) return false;
+  if (w.zstdFrames && w.zstdFrames !== env.zstdFrames) return false;
   if (w.streamer && w.streamer !== env.streamer) return false;
   if ((w.tools ?? []).some((t) => !env.hasTool(t))) return false;
   if ((w.exists ?? []).some((p) => !env.exists(p))) return false;

@@ -11,6 +11,8 @@ export function sniffCompression(head: Buffer): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
   if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  // pzstd's format opens with its marker, a skippable frame of 4 bytes, not with a frame.
+  if (head.length >= 8 && head.readUInt32LE(0) === 0x184d2a50 && head.readUInt32LE(4) === 4) return 'zstd';
   if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
   return 'none';
 }

@@ -9,6 +9,7 @@ import type { PipeLookup } from './pipeline';
 import { isQcow2, type Compression } from './decompress';
 import { WITHHOLD_BYTES } from './device-writer';
 import { drained } from './drain';
+import { zstdLayout } from './zstd-frames';
 
 /**
  * Resolves with the child's stderr once it has exited and its stderr is drained. ('close' is not used: it
@@ -45,9 +46,10 @@ export async function writeExternal(
   // O_DIRECT by itself for a short last block).
   const direct = await openDirect(device);
   await direct?.close();
+  // Before anything that needs cleaning up: this reads the start of the stream, which may fail.
+  const { argv, stream: compressed } = await decoder(input, kind, deps.pipe);
   const scratch = await mkdtemp(join(tmpdir(), 'anvil-head-'));
   const headFile = join(scratch, 'head');
-  const argv = await deps.pipe([kind], {}, { compression: kind });
   const dec = deps.runner.spawn(argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   const decDone = finished(dec, argv[0]!);
   const stdin = dec.stdin!;
@@ -55,7 +57,7 @@ export async function writeExternal(
   // The compressed bytes go straight into the decompressor's pipe, waiting for it only when the pipe is full.
   const fed = (async (): Promise<void> => {
     try {
-      for await (const chunk of input) {
+      for await (const chunk of compressed) {
         if (!stdin.write(chunk)) await drained(stdin);
       }
       stdin.end();
@@ -100,6 +102,24 @@ export async function writeExternal(
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The decompressor for this image, and its input. A zstd image of several frames goes to pzstd, one frame per
+ * core, with pzstd's marker before each frame (zstd-frames.ts); where the action declares no pzstd for this
+ * machine (not installed), zstd decodes the same marked stream on one core.
+ */
+async function decoder(input: AsyncIterable<Buffer>, kind: Exclude<Compression, 'gzip' | 'none'>, pipe: PipeLookup): Promise<{ argv: string[]; stream: AsyncIterable<Buffer> }> {
+  if (kind !== 'zstd') return { argv: await pipe([kind], {}, { compression: kind }), stream: input };
+  const { layout, stream } = await zstdLayout(input);
+  if (layout !== 'single') {
+    try {
+      return { argv: await pipe(['pzstd'], {}, { compression: kind, zstdFrames: 'many' }), stream };
+    } catch (e) {
+      if (!(e instanceof AnvilError && e.code === 'exec.undeclared_command')) throw e;
+    }
+  }
+  return { argv: await pipe([kind], {}, { compression: kind }), stream };
 }
 
 /** dd's "N bytes (…) copied" line. */

@@ -21,6 +21,11 @@ export interface Condition {
   readonly table?: { readonly device: string; readonly label: 'gpt' | 'msdos' };
   /** The compression the image turned out to have (sniffed from its first bytes when the plan says auto). */
   readonly compression?: 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'none';
+  /**
+   * The zstd image holds several independent frames (pzstd's format, or frames the agent marks as they stream
+   * by), so it can be decoded on every core.
+   */
+  readonly zstdFrames?: 'many';
   /** The in-process qcow2 streamer refused the image (subclusters, a backing file …): the fallback runs. */
   readonly streamer?: 'refused';
   /** The device offloads write-zeroes (its queue's write_zeroes_max_bytes is not 0): zeroing costs no data transfer. */
@@ -170,6 +175,7 @@ export function renderCondition(w: Condition): string {
   if (w.unmounted) parts.push(`unless ${w.unmounted} is mounted`);
   if (w.table) parts.push(`if ${w.table.device} holds ${w.table.label}`);
   if (w.compression) parts.push(`if the image is ${w.compression}`);
+  if (w.zstdFrames) parts.push('if it holds several frames');
   if (w.streamer) parts.push('if the qcow2 streamer refuses the image');
   if (w.writeZeroes) parts.push(`if ${w.writeZeroes} offloads write-zeroes`);
   return parts.join(', ');

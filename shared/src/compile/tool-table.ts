@@ -81,6 +81,7 @@ export const TOOL_TABLE = {
   gzip: { package: 'gzip', actions: [], runs: 'agent', also: 'tar -z in Ironic log collection (images are gunzipped in process)' },
   xz: { package: 'xz-utils', actions: ['write_image', 'extract_image'], runs: 'agent' },
   zstd: { package: 'zstd', actions: ['write_image', 'extract_image'], runs: 'agent' },
+  pzstd: { package: 'zstd', actions: ['write_image'], runs: 'agent', also: 'multi-frame zstd images on every core; zstd decodes them where it is missing', optional: true },
   bzip2: { package: 'bzip2', actions: ['write_image', 'extract_image'], runs: 'agent' },
   // Config drives
   xorriso: { package: 'xorriso', actions: ['write_configdrive'], runs: 'agent' },

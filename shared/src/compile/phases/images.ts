@@ -22,10 +22,19 @@ export const DECOMPRESSORS: Readonly<Record<External, readonly string[]>> = {
   bzip2: ['bzip2', '--decompress', '--stdout'],
 };
 
-function decompressors(image: ImageT): Command[] {
+/**
+ * A zstd image of several frames is decoded by pzstd, one frame per core (pzstd's default: as many threads as
+ * cores). One frame cannot be split, and pzstd is slower than zstd at it, so single-frame images stay with zstd.
+ */
+export const PZSTD: readonly string[] = ['pzstd', '--decompress', '--stdout', '--quiet'];
+
+function decompressors(image: ImageT, parallel = false): Command[] {
   const c = image.compression ?? 'auto';
   const kinds = (Object.keys(DECOMPRESSORS) as External[]).filter((k) => c === 'auto' || c === k);
-  return kinds.map((k) => ({ argv: DECOMPRESSORS[k], when: { compression: k } }));
+  return kinds.flatMap((k): Command[] => [
+    ...(k === 'zstd' && parallel ? [{ argv: PZSTD, when: { compression: k, zstdFrames: 'many', tools: ['pzstd'] } } satisfies Command] : []),
+    { argv: DECOMPRESSORS[k], when: { compression: k } },
+  ]);
 }
 
 function describeSource(im: ImageT): string {
@@ -45,7 +54,7 @@ export function devicePipes(im: ImageT, device: string): Command[] {
     // converts what that streamer refuses (subclusters, a backing file, an external data file, encryption).
     return [{ argv: ['qemu-img', 'convert', '-p', '-f', 'qcow2', '-O', 'raw', '-t', 'none', '-W', '{input}', device], fill: ['input'], when: { streamer: 'refused' } }];
   }
-  const dec = decompressors(im);
+  const dec = decompressors(im, true);
   if (!dec.length) return [];
   return [
     ...dec,

@@ -1,5 +1,5 @@
-import { compilePlan, renderCommand, silentLogger, type Action, type Command, type CompiledPlan } from '@anvil/shared';
-import { fillCommand } from '../../../../agent/src/execute/commands';
+import { compilePlan, devicePipes, renderCommand, silentLogger, type Action, type Command, type CompiledPlan } from '@anvil/shared';
+import { fillCommand, pipeLookup } from '../../../../agent/src/execute/commands';
 import { conditionHolds } from '../../../../agent/src/execute/conditions';
 import { executePlan } from '../../../../agent/src/execute/executor';
 import { StateStore } from '../../../../agent/src/execute/state';
@@ -89,5 +89,17 @@ describe('handlers run what the compiler printed, and nothing else', () => {
     expect(await conditionHolds({ missing: ['/e'] }, env)).toBe(false);
     expect(await conditionHolds({ table: { device: '/dev/x', label: 'msdos' } }, env)).toBe(false);
     expect(await conditionHolds({ compression: 'xz' }, { ...env, compression: 'zstd' })).toBe(false);
+    expect(await conditionHolds({ compression: 'zstd', zstdFrames: 'many' }, { ...env, compression: 'zstd' })).toBe(false);
+    expect(await conditionHolds({ compression: 'zstd', zstdFrames: 'many' }, { ...env, compression: 'zstd', zstdFrames: 'many' })).toBe(true);
+  });
+
+  it('gives a multi-frame zstd image the declared pzstd where it is installed, and zstd otherwise', async () => {
+    const im = { id: 'os', source: { url: 'http://x/os.zst' }, format: 'raw', target: { disk: 'd' } } as const;
+    const pipes = devicePipes(im, '/dev/sda');
+    const lookup = (installed: boolean) => pipeLookup({ kind: 'write_image', id: 'os', pipes }, { firmware: 'bios', ...recordingIo([], { hasTool: (t: string) => installed || t !== 'pzstd' }).machine });
+    expect(await lookup(true)(['pzstd'], {}, { compression: 'zstd', zstdFrames: 'many' })).toEqual(['pzstd', '--decompress', '--stdout', '--quiet']);
+    await expect(lookup(true)(['pzstd'], {}, { compression: 'zstd' })).rejects.toMatchObject({ code: 'exec.undeclared_command' });
+    await expect(lookup(false)(['pzstd'], {}, { compression: 'zstd', zstdFrames: 'many' })).rejects.toMatchObject({ code: 'exec.undeclared_command' });
+    expect(await lookup(false)(['zstd'], {}, { compression: 'zstd', zstdFrames: 'many' })).toEqual(['zstd', '--decompress', '--stdout', '--quiet']);
   });
 });
