@@ -5,6 +5,13 @@ import { AnvilError } from '@anvil/shared';
 import type * as Bundle from '../../build/bundle';
 
 /** Where the agent lives in the image. */
+/**
+ * The V8 flags the agent runs with, in the image as in agent/bin's shebangs (a test holds them equal): a 1 MiB
+ * young generation (dead 64 KiB network buffers are collected early instead of piling up to V8's external-memory
+ * limit) and one GC thread (on a 2-core node the helper threads took CPU from the image pipeline; docs/agent.md).
+ */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded-gc'] as const;
+
 export const IMAGE_PATHS = {
   node: '/usr/local/bin/node',
   bundle: '/opt/anvil/anvil.cjs',
@@ -109,8 +116,8 @@ export function stageAgentFiles(stage: string, o: { nodePath: string; nodeVersio
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require('../../build/bundle') as typeof Bundle).bundleAgent(at(IMAGE_PATHS.bundle));
   }
-  writeFileSync(at(IMAGE_PATHS.agent), `#!/bin/sh\nexec ${IMAGE_PATHS.node} ${IMAGE_PATHS.bundle} agent "$@"\n`, { mode: 0o755 });
-  writeFileSync(at(IMAGE_PATHS.anvil), `#!/bin/sh\nexec ${IMAGE_PATHS.node} ${IMAGE_PATHS.bundle} "$@"\n`, { mode: 0o755 });
+  writeFileSync(at(IMAGE_PATHS.agent), `#!/bin/sh\nexec ${IMAGE_PATHS.node} ${AGENT_NODE_FLAGS.join(' ')} ${IMAGE_PATHS.bundle} agent "$@"\n`, { mode: 0o755 });
+  writeFileSync(at(IMAGE_PATHS.anvil), `#!/bin/sh\nexec ${IMAGE_PATHS.node} ${AGENT_NODE_FLAGS.join(' ')} ${IMAGE_PATHS.bundle} "$@"\n`, { mode: 0o755 });
   writeFileSync(at(IMAGE_PATHS.unit), agentUnit(o.caCerts.length > 0));
   writeFileSync(at(IMAGE_PATHS.network), NETWORK_UNIT);
   const units = ['anvil-agent.service', 'systemd-networkd.service'];

@@ -2,7 +2,9 @@ import { BootstrapMetadata, BS_ROOT_PLACEHOLDER } from '@anvil/shared';
 import { parse as parseYaml } from 'yaml';
 import { aptPreferences, effectiveRepos, isDirect, proxyAptOptions, proxyFor } from '../../../../agent/src/bootstrap/build/apt';
 import { agentToolPackages, imagePackages } from '../../../../agent/src/bootstrap/build/contents';
-import { agentUnit, checkNodeVersion } from '../../../../agent/src/bootstrap/build/agent-files';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AGENT_NODE_FLAGS, agentUnit, checkNodeVersion } from '../../../../agent/src/bootstrap/build/agent-files';
 import { buildMetadata, imageKopts, metadataYaml, recordedOptions } from '../../../../agent/src/bootstrap/build/metadata';
 import { formatRepo, parseConfigFile, parseRepo, redactProxy, resolveBuildOptions } from '../../../../agent/src/bootstrap/build/options';
 import { BuildProgress } from '../../../../agent/src/bootstrap/build/progress';
@@ -196,5 +198,14 @@ describe('agent: anvil.advertise_port', () => {
   it('advertises a port other than the one it listens on (a NAT in front)', () => {
     const c = loadAgentConfig({ cmdline: 'c' }, () => 'ipa-api-url=http://10.0.2.100:6385 anvil.advertise_host=127.0.0.1 anvil.advertise_port=40123');
     expect(c).toMatchObject({ advertiseHost: '127.0.0.1', advertisePort: 40123, listenPort: 9999 });
+  });
+});
+
+describe('the agent’s V8 flags', () => {
+  it('are the same in the image’s wrappers and in the bins’ shebangs', () => {
+    for (const bin of ['anvil.cjs', 'anvil-agent.cjs']) {
+      const shebang = readFileSync(join(__dirname, '../../../../agent/bin', bin), 'utf8').split('\n')[0]!;
+      expect(shebang).toBe(`#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(' ')}`);
+    }
   });
 });
