@@ -1,6 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import { AnvilError, renderCommand, type Action, type Command } from '@anvil/shared';
-import { conditionHolds, type ConditionEnv, type ImageFacts } from './conditions';
+import type { ImageFacts } from '../image/pipe-lookup';
+import { conditionHolds, type ConditionEnv } from './conditions';
 import { commandFailed, type ExecResult } from '../system/runner';
 import type { ExecContext } from './context';
 

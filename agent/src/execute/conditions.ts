@@ -1,15 +1,11 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Condition } from '@anvil/shared';
+import type { ImageFacts } from '../image/pipe-lookup';
 
 /** What the machine says to a condition; `table` may be told by the caller (a table it just read with sfdisk). */
-export interface ConditionEnv {
+export interface ConditionEnv extends ImageFacts {
   readonly firmware: 'bios' | 'uefi';
-  readonly compression?: string;
-  /** Set once a zstd image turned out to hold several frames. */
-  readonly zstdFrames?: 'many';
-  /** Set once the qcow2 streamer refused the image. */
-  readonly streamer?: 'refused';
   readonly exists: (path: string) => boolean;
   readonly mounted: (path: string) => boolean;
   readonly hasTool: (name: string) => boolean;
@@ -17,8 +13,6 @@ export interface ConditionEnv {
   readonly tableOf: (device: string) => Promise<'gpt' | 'msdos' | undefined>;
 }
 
-/** What the image pipeline learns while it runs, for the conditions of its stream processes. */
-export type ImageFacts = Partial<Pick<ConditionEnv, 'compression' | 'zstdFrames' | 'streamer'>>;
 
 /**
  * Whether a block device offloads write-zeroes: its queue (a partition's is its disk's) says a non-zero

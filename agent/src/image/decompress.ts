@@ -2,7 +2,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { AnvilError } from '@anvil/shared';
 import type { Runner } from '../system/runner';
-import type { PipeLookup } from './pipeline';
+import type { PipeLookup } from './pipe-lookup';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'none';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AnvilError } from '@anvil/shared';
 import { openDirect } from './aligned';
 import type { Runner } from '../system/runner';
-import type { PipeLookup } from './pipeline';
+import type { PipeLookup } from './pipe-lookup';
 import { isQcow2, type Compression } from './decompress';
 import { WITHHOLD_BYTES } from './device-writer';
 import { drained } from './drain';

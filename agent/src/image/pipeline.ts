@@ -1,6 +1,6 @@
 import { AnvilError, parseChecksum, type ImageSpec, type Logger } from '@anvil/shared';
-import type { ImageFacts } from '../execute/conditions';
 import type { Runner } from '../system/runner';
+import type { PipeLookup } from './pipe-lookup';
 import { decompress, isQcow2, sniffCompression, type Compression } from './decompress';
 import { writeToDevice } from './device-writer';
 import { drained } from './drain';
@@ -20,11 +20,7 @@ export interface StreamResult {
   readonly digest?: string;
 }
 
-/**
- * The argv of a stream process the action declares (first whose argv starts with `prefix` and whose conditions
- * hold for this image), placeholders filled: the pipeline runs no process its action does not name.
- */
-export type PipeLookup = (prefix: readonly string[], values?: Readonly<Record<string, string | number>>, facts?: ImageFacts) => Promise<string[]>;
+export type { ImageFacts, PipeLookup } from './pipe-lookup';
 
 export interface ImageDeps {
   readonly log: Logger;
