@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { devicePipes, silentLogger, type ImageT } from '@anvil/shared';
 import { SystemRunner, type Runner } from '@anvil/agent';
@@ -10,6 +10,7 @@ import { streamImageToDevice } from '../../agent/src/image/pipeline';
 import { FileServer } from '../helpers/http-server';
 import { blkid, fillRandom, hashDevice, LoopDisks, readBytes } from '../helpers/loop';
 import { runProvision } from '../helpers/provision';
+import { fileSha256 as sha256, makeWholeDiskImage } from '../helpers/whole-disk-image';
 import { tool } from '../helpers/tools';
 
 const MiB = 1024 * 1024;
@@ -18,23 +19,12 @@ const loops = new LoopDisks();
 const server = new FileServer();
 let raw: string;
 
-const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 const sh = (cmd: string, args: string[]): string => execFileSync(tool(cmd), args, { encoding: 'utf8' });
-
-/** A small whole-disk image: GPT, one partition, mixed random and zero content. */
-function makeWholeDiskImage(path: string): void {
-  writeFileSync(path, '');
-  sh('truncate', ['-s', String(IMAGE_BYTES), path]);
-  const fd = openSync(path, 'r+');
-  for (let off = 2 * MiB; off < IMAGE_BYTES - 2 * MiB; off += 4 * MiB) writeSync(fd, randomBytes(MiB), 0, MiB, off);
-  closeSync(fd);
-  sh('sgdisk', ['--new=1:2048:+40M', '--typecode=1:8300', '--change-name=1:os', path]);
-}
 
 beforeAll(async () => {
   await server.start();
   raw = join(loops.dir, 'disk.img');
-  makeWholeDiskImage(raw);
+  makeWholeDiskImage(raw, IMAGE_BYTES);
   sh('gzip', ['-k', '-1', raw]);
   sh('xz', ['-k', '-0', '-T0', raw]);
   sh('zstd', ['-q', '-1', raw, '-o', `${raw}.zst`]);

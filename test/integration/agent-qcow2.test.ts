@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileServer } from '../helpers/http-server';
 import { fillRandom, hashDevice, LoopDisks, readBytes } from '../helpers/loop';
 import { runProvision } from '../helpers/provision';
+import { fileSha256 as sha256, makeWholeDiskImage } from '../helpers/whole-disk-image';
 import { tool } from '../helpers/tools';
 
 /*
@@ -17,20 +18,7 @@ const loops = new LoopDisks();
 const server = new FileServer();
 let raw: string;
 
-const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 const sh = (cmd: string, args: string[]): string => execFileSync(tool(cmd), args, { encoding: 'utf8' });
-
-/** GPT, one partition; random data in 1 MiB runs, text-like runs that compress, and zeros between. */
-function makeWholeDiskImage(path: string): void {
-  writeFileSync(path, '');
-  sh('truncate', ['-s', String(IMAGE_BYTES), path]);
-  const fd = openSync(path, 'r+');
-  for (let off = 2 * MiB; off < IMAGE_BYTES - 2 * MiB; off += 4 * MiB) writeSync(fd, randomBytes(MiB), 0, MiB, off);
-  const text = Buffer.from('anvil qcow2 streamer '.repeat(50_000));
-  for (let off = 4 * MiB + 12345; off < IMAGE_BYTES - 4 * MiB; off += 8 * MiB) writeSync(fd, text, 0, text.length, off);
-  closeSync(fd);
-  sh('sgdisk', ['--new=1:2048:+40M', '--typecode=1:8300', '--change-name=1:os', path]);
-}
 
 /** A disk full of random bytes: zeros the image has must be written (or zeroed by the device), not assumed. */
 const dirtyDisk = (name: string, bytes: number): string => fillRandom(loops.create(name, bytes), bytes);
@@ -70,7 +58,7 @@ const files = new Map<string, string>();
 beforeAll(async () => {
   await server.start('127.0.0.1', { keepAliveMs: 300 }); // closes idle keep-alive connections quickly, as real servers do
   raw = join(loops.dir, 'disk.img');
-  makeWholeDiskImage(raw);
+  makeWholeDiskImage(raw, IMAGE_BYTES, { text: true });
   variants.forEach(([label, opts], i) => {
     const file = join(loops.dir, `v${i}.qcow2`);
     sh('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', ...opts, raw, file]);
