@@ -3,6 +3,7 @@ import { AnvilError } from '@anvil/shared';
 import { registerPlanCommands, type Io } from './plan-commands';
 import { registerProvisionCommand } from './provision-command';
 import { registerAgentCommand } from './agent-command';
+import { registerStandaloneCommand } from './standalone-command';
 import { registerDeployCommand } from './deploy-command';
 import { registerServiceCommands } from './service-commands';
 import { registerBootstrapCommands } from './bootstrap-commands';
@@ -27,6 +28,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerPlanCommands(program, io, setExit);
   registerProvisionCommand(program, io, setExit);
   registerAgentCommand(program, io, setExit);
+  registerStandaloneCommand(program, io, setExit);
   registerDeployCommand(program, io, setExit);
   registerServiceCommands(program, io, setExit);
   // The `bootstrap` group (import, list, activate, delete) and its `build`.

@@ -33,20 +33,28 @@ export function callbackUrl(host: string, port: number): string {
 }
 
 /**
+ * Waits for DHCP (or RA) to give the interface with this MAC (any interface without one) a usable address,
+ * checking once a second for `waitS` seconds.
+ */
+export async function waitForAddress(mac: string | undefined, waitS: number, log: Logger, read: () => Interfaces = networkInterfaces): Promise<string> {
+  const deadline = Date.now() + waitS * 1000;
+  for (;;) {
+    const addr = addressOf(read(), mac);
+    if (addr) return addr;
+    if (Date.now() > deadline) {
+      throw new AnvilError('agent.no_address', mac ? `the boot interface ${mac} got no IP address within ${waitS} s` : `no network interface got an IP address within ${waitS} s`);
+    }
+    log.info({ bootif: mac }, 'waiting for an address on the boot interface');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/**
  * The callback URL the conductor reaches this agent at: the advertised host if configured, else the
  * address of the BOOTIF interface (or of any interface without BOOTIF), waiting for DHCP to give one.
  */
 export async function chooseCallbackUrl(config: AgentConfigT, log: Logger, read: () => Interfaces = networkInterfaces): Promise<string> {
   const port = config.advertisePort ?? config.listenPort;
   if (config.advertiseHost) return callbackUrl(config.advertiseHost, port);
-  const deadline = Date.now() + config.addressWaitS * 1000;
-  for (;;) {
-    const addr = addressOf(read(), config.bootif);
-    if (addr) return callbackUrl(addr, port);
-    if (Date.now() > deadline) {
-      throw new AnvilError('agent.no_address', config.bootif ? `the boot interface ${config.bootif} got no IP address within ${config.addressWaitS} s` : `no network interface got an IP address within ${config.addressWaitS} s`);
-    }
-    log.info({ bootif: config.bootif }, 'waiting for an address on the boot interface');
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  return callbackUrl(await waitForAddress(config.bootif, config.addressWaitS, log, read), port);
 }

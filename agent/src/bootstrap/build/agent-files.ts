@@ -18,6 +18,7 @@ export const IMAGE_PATHS = {
   agent: '/usr/local/bin/anvil-agent',
   anvil: '/usr/local/bin/anvil',
   unit: '/etc/systemd/system/anvil-agent.service',
+  standaloneUnit: '/etc/systemd/system/anvil-standalone.service',
   network: '/etc/systemd/network/80-anvil-dhcp.network',
   caDir: '/usr/local/share/ca-certificates/anvil',
   caBundle: '/etc/anvil/ca-bundle.pem',
@@ -39,7 +40,8 @@ export function sha256File(path: string): string {
 /**
  * The systemd unit: the agent as the deploy ramdisk, everything from /proc/cmdline (ipa-api-url, BOOTIF, …).
  * It starts once networkd runs and finds the boot interface's address itself (waiting for the lease); it is
- * restarted if it dies, and its log goes to the console too (console=ttyS0 shows it).
+ * restarted if it dies, and its log goes to the console too (console=ttyS0 shows it). A boot with `anvil.plan=`
+ * is standalone (the unit below) and starts no agent.
  */
 export function agentUnit(withCa: boolean): string {
   return `[Unit]
@@ -47,12 +49,35 @@ Description=Anvil deploy agent (Ironic ramdisk protocol: lookup, heartbeat, /v1/
 Documentation=https://docs.openstack.org/ironic/latest/
 Wants=systemd-networkd.service systemd-udev-settle.service
 After=systemd-networkd.service systemd-udevd.service systemd-udev-trigger.service
+ConditionKernelCommandLine=!anvil.plan
 
 [Service]
 Type=simple
 ${withCa ? `Environment=NODE_EXTRA_CA_CERTS=${IMAGE_PATHS.caBundle}\n` : ''}ExecStart=${IMAGE_PATHS.agent} --log-file /var/log/anvil-agent.log
 Restart=on-failure
 RestartSec=3
+StandardOutput=journal+console
+StandardError=journal+console
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/**
+ * Standalone provisioning (agent/src/ramdisk/standalone.ts): on a boot whose command line has `anvil.plan=URL`,
+ * `anvil standalone` provisions that plan once, its events as JSON lines on the console, then does `anvil.after=`.
+ */
+export function standaloneUnit(withCa: boolean): string {
+  return `[Unit]
+Description=Anvil standalone provisioning (the plan of anvil.plan= on the kernel command line, without Ironic)
+Wants=systemd-networkd.service systemd-udev-settle.service
+After=systemd-networkd.service systemd-udevd.service systemd-udev-trigger.service
+ConditionKernelCommandLine=anvil.plan
+
+[Service]
+Type=oneshot
+${withCa ? `Environment=NODE_EXTRA_CA_CERTS=${IMAGE_PATHS.caBundle}\n` : ''}ExecStart=${IMAGE_PATHS.anvil} standalone --log-file /var/log/anvil-standalone.log
 StandardOutput=journal+console
 StandardError=journal+console
 
@@ -119,8 +144,9 @@ export function stageAgentFiles(stage: string, o: { nodePath: string; nodeVersio
   writeFileSync(at(IMAGE_PATHS.agent), `#!/bin/sh\nexec ${IMAGE_PATHS.node} ${AGENT_NODE_FLAGS.join(' ')} ${IMAGE_PATHS.bundle} agent "$@"\n`, { mode: 0o755 });
   writeFileSync(at(IMAGE_PATHS.anvil), `#!/bin/sh\nexec ${IMAGE_PATHS.node} ${AGENT_NODE_FLAGS.join(' ')} ${IMAGE_PATHS.bundle} "$@"\n`, { mode: 0o755 });
   writeFileSync(at(IMAGE_PATHS.unit), agentUnit(o.caCerts.length > 0));
+  writeFileSync(at(IMAGE_PATHS.standaloneUnit), standaloneUnit(o.caCerts.length > 0));
   writeFileSync(at(IMAGE_PATHS.network), NETWORK_UNIT);
-  const units = ['anvil-agent.service', 'systemd-networkd.service'];
+  const units = ['anvil-agent.service', 'anvil-standalone.service', 'systemd-networkd.service'];
   if (o.caCerts.length) {
     const pems = o.caCerts.map((f) => readFileSync(f, 'utf8'));
     pems.forEach((pem, i) => {
