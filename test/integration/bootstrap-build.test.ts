@@ -1,4 +1,6 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@anvil/shared';
@@ -11,7 +13,9 @@ import { main } from '../../agent/src/cli/main';
 /**
  * `anvil bootstrap build`'s fast failures, with the real probe (curl): a repository that cannot be reached
  * fails in seconds, naming the repository and the proxy (credentials masked), and leaves no output but the
- * log. The proxy is a closed loopback port, so nothing leaves the machine. (The full build runs in the e2e suite.)
+ * log. The proxy is a closed loopback port, so nothing leaves the machine. A real build whose `--script` fails
+ * (after mmdebstrap installed every package from the Debian mirror) leaves nothing in the output directory but its
+ * log and does not change the store's active image. (The full build runs before the e2e suite.)
  */
 const out = mkdtempSync(join(tmpdir(), 'anvil-bs-fail-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -42,4 +46,41 @@ describe('anvil bootstrap build: failing early', () => {
     expect(code).toBe(1);
     expect(errs.join('\n')).toMatch(/--format: .*\[bootstrap\.bad_option\]/);
   });
+
+  asRoot(
+    'a --script that fails inside a real build: bootstrap.script_failed with its output, nothing but the log left, the active image untouched',
+    async () => {
+      // A store with an active image (hand-made, as the spec allows) that the failed --activate build must not replace.
+      const store = join(out, 'store');
+      const active = randomUUID();
+      const src = join(out, 'hand');
+      mkdirSync(src);
+      writeFileSync(join(src, 'metadata.yaml'), `uuid: ${active}\ndistro: debian\nlabel: in-service\nextend_kopts: ""\n`);
+      writeFileSync(join(src, 'linux'), 'kernel');
+      writeFileSync(join(src, 'initramfs.img'), 'initramfs');
+      execFileSync('tar', ['-czf', join(out, 'hand.tar.gz'), '-C', src, '.']);
+      const io = { out: [] as string[], err: [] as string[] };
+      const cli = (...args: string[]): Promise<number> => main(['node', 'anvil', 'bootstrap', ...args], { out: (t) => void io.out.push(t), err: (t) => void io.err.push(t) });
+      expect(await cli('import', join(out, 'hand.tar.gz'), '--activate', '--store', store)).toBe(0);
+      const linkBefore = readlinkSync(join(store, 'active'));
+
+      const script = join(out, 'fails.sh');
+      writeFileSync(script, '#!/bin/sh\necho "checking for the vendor RAID tool"\ntest -x /opt/vendor/raidcli || { echo "raidcli is missing" >&2; exit 3; }\n');
+      const output = join(out, 'build-out');
+      io.err.length = 0;
+      const code = await cli('build', '--script', script, '--activate', '--store', store, '--output-dir', output, '--label', 'with-vendor-tool');
+      expect(code).toBe(1);
+      const err = io.err.join('\n');
+      expect(err).toContain('[bootstrap.script_failed]');
+      expect(err).toContain('raidcli is missing');
+      const left = readdirSync(output);
+      expect(left).toEqual([expect.stringMatching(/^anvil-bootstrap-[0-9a-f-]{36}\.log$/)]);
+      expect(err).toContain(join(output, left[0]!));
+      expect(readlinkSync(join(store, 'active'))).toBe(linkBefore);
+      io.out.length = 0;
+      expect(await cli('list', '--json', '--store', store)).toBe(0);
+      expect((JSON.parse(io.out.join('')) as { bootstraps: Array<{ uuid: string; status: string }> }).bootstraps.map((i) => [i.uuid, i.status])).toEqual([[active, 'active']]);
+    },
+    900_000,
+  );
 });
