@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # tool -> Debian package, from scripts/tools.tsv: the tools the agent runs (shared/src/compile/tool-table.ts; the
-# deployed image's grub tools too, the test OS is built here) and the tests' own (QEMU, busybox, cpio, ...). Plain
+# deployed image's grub tools too, the test OS is built here) and the tests' own (QEMU, cpio, mmdebstrap, ...). Plain
 # text because this runs before `npm install`; `npm run docs` writes it from the table. Tools the agent does
 # without (optional: udevadm, efibootmgr, update-initramfs) are not installed for it.
 TOOLS_TSV="$(dirname "$0")/tools.tsv"

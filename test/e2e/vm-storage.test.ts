@@ -1,26 +1,17 @@
-import { prepareVm, runVm, guestScript, type VmRun } from '../helpers/vm';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootstrapImage, type BuiltBootstrap } from '../helpers/bootstrap';
+import { FileServer } from '../helpers/http-server';
+import { consoleEvents, diskPath, HOST_FROM_GUEST, runVm, vmDiskDir, type VmRun } from '../helpers/vm';
 
 /**
- * RAID and LVM need a kernel with MD and device-mapper, which the host does not have: these scenarios run
- * the agent inside a QEMU VM on virtio disks, as it runs in the bootstrap ramdisk.
+ * RAID, LVM and thin pools need a kernel with MD and device-mapper, which the host does not have: these
+ * scenarios boot the built bootstrap image (initramfs format) in a QEMU VM on virtio disks, provisioning
+ * standalone (`anvil.plan=` on the kernel command line, the image's anvil-standalone.service), once per plan
+ * over the same disks. What the second plan left is read from the disk images on the host afterwards.
  */
-interface LsblkDev {
-  name: string;
-  type: string;
-  size: number;
-  fstype: string | null;
-  label: string | null;
-  children?: LsblkDev[];
-}
-
-function flatten(devs: LsblkDev[]): LsblkDev[] {
-  return devs.flatMap((d) => [d, ...flatten(d.children ?? [])]);
-}
-
-function expectOk(run: VmRun): void {
-  if (run.rc !== 0) throw new Error(`guest failed (rc ${String(run.rc)}) after ${run.seconds.toFixed(0)} s:\n${run.console.slice(-6000)}`);
-}
-
 const raid1Lvm = {
   version: 1,
   disks: [0, 1].map((i) => ({
@@ -65,41 +56,81 @@ const raid10 = {
   filesystems: [{ id: 'fs-data', device: 'md-data', type: 'ext4', label: 'data', mount: { path: '/' } }],
 };
 
-describe('agent in a VM: RAID, LVM, thin, and dirty disks', () => {
-  let run: VmRun;
+const DISKS = [1024, 1024, 768, 768];
+const files = new FileServer();
+const work = mkdtempSync(join(tmpdir(), 'anvil-vm-storage-'));
+const disks = vmDiskDir('storage');
+let image: BuiltBootstrap;
+const runs: VmRun[] = [];
 
-  beforeAll(async () => {
-    prepareVm();
-    run = await runVm('storage', {
-      disks: [1024, 1024, 768, 768],
-      files: { 'raid1-lvm.json': JSON.stringify(raid1Lvm), 'raid10.json': JSON.stringify(raid10), 'run.sh': guestScript(['raid1-lvm.json', 'raid10.json']) },
-    });
-  });
+function expectProvisioned(run: VmRun): Array<Record<string, unknown>> {
+  const events = consoleEvents(run.console);
+  const done = events.filter((e) => e.type === 'done');
+  if (!run.exited || done.length !== 1 || done[0]!.result !== 'ok') throw new Error(`the guest did not provision (${run.exited ? 'powered off' : 'timed out'} after ${run.seconds.toFixed(0)} s):\n${run.console.slice(-6000)}`);
+  return events;
+}
 
-  it('provisions RAID1 /boot + LVM (with thin) on RAID1, then tears it all down for a RAID10 over the same disks', () => {
-    expectOk(run);
-    for (const k of ['events-0', 'events-1']) {
-      const last = run.out[k]!.trim().split('\n').pop()!;
-      expect(JSON.parse(last)).toMatchObject({ type: 'done', result: 'ok' });
-    }
-  });
+const examine = (i: number): string => execFileSync('mdadm', ['--examine', diskPath(disks.dir, i)], { encoding: 'utf8' });
+const field = (text: string, name: string): string | undefined => new RegExp(`^\\s*${name} : (.*)$`, 'm').exec(text)?.[1]?.trim();
 
-  it('the first plan ran every storage step', () => {
-    const kinds = run.out['events-0']!.trim().split('\n').map((l) => JSON.parse(l) as { type: string; kind?: string; status?: string }).filter((e) => e.type === 'stage' && e.status === 'start').map((e) => e.kind);
+beforeAll(async () => {
+  image = await bootstrapImage('initramfs');
+  for (const [name, plan] of [['raid1-lvm.json', raid1Lvm], ['raid10.json', raid10]] as const) {
+    writeFileSync(join(work, name), JSON.stringify(plan));
+    files.add(`/${name}`, join(work, name));
+  }
+  await files.start();
+  const port = new URL(files.url('/')).port;
+  for (const plan of ['raid1-lvm.json', 'raid10.json']) {
+    const append = [image.metadata.extend_kopts, 'console=ttyS0,115200 quiet loglevel=3 panic=-1', `anvil.plan=http://${HOST_FROM_GUEST}:${port}/${plan}`, 'anvil.after=poweroff anvil.after_failure=poweroff'].filter(Boolean).join(' ');
+    runs.push(await runVm(`storage-${plan}`, { disks: DISKS, diskDir: disks.dir, kernel: image.files.linux, initramfs: image.files.initramfs, append, timeoutSeconds: 900 }));
+    if (runs.at(-1)!.exited === false) break;
+  }
+}, 2_100_000);
+
+afterAll(async () => {
+  await files.stop();
+  disks.remove();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('the bootstrap image provisioning standalone in a VM: RAID, LVM, thin, and dirty disks', () => {
+  it('boots the image, fetches the first plan over HTTP and provisions RAID1 /boot + LVM (with thin) on RAID1, running every storage step', () => {
+    const events = expectProvisioned(runs[0]!);
+    const kinds = events.filter((e) => e.type === 'stage' && e.status === 'start').map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(['create_array', 'create_pv', 'create_vg', 'create_lv', 'mkfs', 'mount', 'write_fstab']));
+    expect(files.hits.filter((h) => h.path === '/raid1-lvm.json').length).toBeGreaterThanOrEqual(1);
+    // a standalone boot starts no agent: nothing looks for an Ironic API
+    expect(runs[0]!.console).not.toContain('agent.no_api_url');
+    expect(runs[0]!.console).toMatch(/anvil standalone: provisioned http:\/\/10\.0\.2\.2:\d+\/raid1-lvm\.json; poweroff/);
   });
 
-  it('leaves a RAID10 over the four disks, and nothing of the old arrays and volume group', () => {
-    const mdstat = run.out.mdstat!;
-    expect(mdstat).toMatch(/md\S* : active raid10 vd[a-d]\[\d\] vd[a-d]\[\d\] vd[a-d]\[\d\] vd[a-d]\[\d\]/);
-    expect(mdstat.match(/: active/g)).toHaveLength(1);
-    expect(run.out.lvs ?? '').not.toContain('"vg_name":"sys"');
-    const devs = flatten((JSON.parse(run.out.lsblk!) as { blockdevices: LsblkDev[] }).blockdevices);
-    const data = devs.find((d) => d.type === 'raid10')!;
-    expect(devs.filter((d) => d.type === 'part')).toEqual([]);
-    // No udev in the ramdisk, so filesystems are read with blkid rather than lsblk.
-    const blocks = run.out.blkid!.trim().split(/\n\s*\n/).map((b) => Object.fromEntries(b.trim().split('\n').map((l) => l.split('=') as [string, string])));
-    expect(blocks.find((b) => b.DEVNAME === `/dev/${data.name}`)).toMatchObject({ TYPE: 'ext4', LABEL: 'data' });
-    expect(blocks.filter((b) => b.TYPE === 'linux_raid_member' || b.TYPE === 'LVM2_member').map((b) => b.DEVNAME).sort()).toEqual(['/dev/vda', '/dev/vdb', '/dev/vdc', '/dev/vdd']);
+  it('boots again with the second plan, tears down the arrays and volume group it finds, and builds a RAID10 over the four disks', () => {
+    const events = expectProvisioned(runs[1]!);
+    const kinds = events.filter((e) => e.type === 'stage' && e.status === 'start').map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['create_array', 'mkfs']));
+    expect(kinds).not.toContain('create_vg');
+  });
+
+  it('leaves, as read from the disk images on the host, one RAID10 over the four whole disks with ext4 "data" on it, and nothing of the old tables, arrays or volume group', () => {
+    const sb = DISKS.map((_, i) => examine(i));
+    expect(sb.map((t) => field(t, 'Raid Level'))).toEqual(['raid10', 'raid10', 'raid10', 'raid10']);
+    expect(sb.map((t) => field(t, 'Raid Devices'))).toEqual(['4', '4', '4', '4']);
+    expect(new Set(sb.map((t) => field(t, 'Array UUID'))).size).toBe(1);
+    expect(field(sb[0]!, 'Name')).toMatch(/:data\b|^data\b/);
+    expect(field(sb[0]!, 'Chunk Size')).toBe('64K');
+    for (let i = 0; i < DISKS.length; i++) {
+      const probe = execFileSync('blkid', ['-p', '-o', 'export', diskPath(disks.dir, i)], { encoding: 'utf8' });
+      expect(probe).toContain('TYPE=linux_raid_member');
+      expect(probe).not.toContain('PTTYPE=');
+    }
+    // The array's first chunk (with the ext4 superblock) is on the device in role 0, at the data offset.
+    const first = sb.findIndex((t) => field(t, 'Device Role') === 'Active device 0');
+    const offsetSectors = Number(/^(\d+)/.exec(field(sb[first]!, 'Data Offset') ?? '')?.[1]);
+    const fs = execFileSync('blkid', ['-p', '-o', 'export', '-O', String(offsetSectors * 512), diskPath(disks.dir, first)], { encoding: 'utf8' });
+    expect(fs).toContain('TYPE=ext4');
+    expect(fs).toContain('LABEL=data');
+    // The first plan's LVM lived inside md-sys on partition 3: that partition table is gone, and with it the PV.
+    expect(execFileSync('sh', ['-c', `sfdisk --dump ${diskPath(disks.dir, 0)} 2>&1 || true`], { encoding: 'utf8' })).not.toMatch(/type=|start=/);
   });
 });

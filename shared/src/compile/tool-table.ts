@@ -3,7 +3,7 @@ import type { ActionKind } from './actions';
 /**
  * The table of external programs Anvil runs: the Debian package each comes from, the action kinds that need
  * it, and where it runs. One table so that the compiler's command names (TOOLS), the host setup
- * (scripts/setup-host.sh), the test ramdisk (scripts/vm/build-ramdisk.sh) and docs/reference/tools.md cannot
+ * (scripts/setup-host.sh), the bootstrap image's packages (agent/src/bootstrap/build/contents.ts) and docs/reference/tools.md cannot
  * disagree: the shell scripts read scripts/tools.tsv, which `npm run docs` writes from this table (they run
  * before `npm install`, so they cannot run TypeScript), and `npm run docs:check` keeps it current.
  */
@@ -17,7 +17,7 @@ export interface ToolInfo {
    * image through chroot (the image brings it; the ramdisk does not need it).
    */
   readonly runs: 'agent' | 'target';
-  /** The program this name is a link to, where it is one (pvcreate → lvm): the ramdisk copies that and links. */
+  /** The program this name is a link to, where it is one (pvcreate → lvm), as docs/reference/tools.md notes. */
   readonly binary?: string;
   /** Needs outside the actions (inventory, teardown checks, Ironic's commands). */
   readonly also?: string;
@@ -110,13 +110,8 @@ export const TEST_TOOLS = {
   curl: { package: 'curl', for: 'the image-stream benchmark (against curl | decompressor | dd); `anvil bootstrap build` probes repositories with it' },
   time: { package: 'time', for: 'peak RSS in the image-stream benchmark (/usr/bin/time)' },
   'qemu-system-x86_64': { package: 'qemu-system-x86', for: 'the VM suite (npm run e2e)' },
-  busybox: { package: 'busybox-static', for: 'the test ramdisk’s small programs' },
-  lvm: { package: 'lvm2', for: 'the test ramdisk (the LVM commands are links to it)' },
-  pdata_tools: { package: 'thin-provisioning-tools', for: 'the test ramdisk (thin_check is a link to it)' },
-  depmod: { package: 'kmod', for: 'kernel modules of the test ramdisk' },
-  cpio: { package: 'cpio', for: 'packing the test ramdisk, and `anvil bootstrap build`’s initramfs' },
-  dash: { package: 'dash', for: 'the test ramdisk’s shell' },
-  'grub-mkconfig': { package: 'grub-common', for: 'the test ramdisk and the integration tests’ bootloader steps' },
+  cpio: { package: 'cpio', for: '`anvil bootstrap build --format initramfs`: packing the image' },
+  'grub-mkconfig': { package: 'grub-common', for: 'the integration tests’ bootloader steps' },
   'grub-install': { package: 'grub2-common', for: 'building the deployed test OS and UEFI boots' },
   gettext: { package: 'gettext-base', for: 'the deployed test OS (grub-mkconfig’s scripts call it)' },
   // `anvil bootstrap build` on the build host (agent/src/bootstrap/build), and the e2e suite that builds one

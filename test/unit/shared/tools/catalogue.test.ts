@@ -56,6 +56,5 @@ describe('the tools table', () => {
     const tsv = readFileSync(join(ROOT, 'scripts/tools.tsv'), 'utf8');
     for (const name of Object.keys(TOOL_TABLE)) expect(tsv).toMatch(new RegExp(`^${name.replace(/\./g, '\\.')}\\t`, 'm'));
     expect(readFileSync(join(ROOT, 'scripts/setup-host.sh'), 'utf8')).toContain('tools.tsv');
-    expect(readFileSync(join(ROOT, 'scripts/vm/build-ramdisk.sh'), 'utf8')).toContain('tools.tsv');
   });
 });
