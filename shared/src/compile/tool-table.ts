@@ -69,9 +69,10 @@ export const TOOL_TABLE = {
   btrfs: { package: 'btrfs-progs', actions: ['mount'], runs: 'agent' },
   // Mounts and files
   mount: { package: 'mount', actions: ['mount', 'install_bootloader'], runs: 'agent', also: 'standby commands' },
-  umount: { package: 'mount', actions: ['unmount', 'teardown'], runs: 'agent' },
+  umount: { package: 'mount', actions: ['unmount', 'teardown', 'install_bootloader'], runs: 'agent' },
   mkdir: { package: 'coreutils', actions: ['mount', 'extract_image', 'write_fstab', 'install_bootloader'], runs: 'agent' },
   tee: { package: 'coreutils', actions: ['write_fstab', 'install_bootloader'], runs: 'agent' },
+  cp: { package: 'coreutils', actions: ['install_bootloader'], runs: 'agent', also: 'the mounted ESP copied to every other ESP (one per boot disk)' },
   ln: { package: 'coreutils', actions: ['install_bootloader'], runs: 'agent', also: '/dev/disk/by-uuid links for grub-mkconfig where no udev made them' },
   truncate: { package: 'coreutils', actions: ['write_configdrive'], runs: 'agent' },
   sync: { package: 'coreutils', actions: ['unmount'], runs: 'agent', also: 'standby commands' },
@@ -144,6 +145,7 @@ export const TOOLS = {
   umount: 'umount',
   mkdir: 'mkdir',
   tee: 'tee',
+  cp: 'cp',
   chroot: 'chroot',
 } as const satisfies { [K in ToolName]?: K };
 

@@ -2,3 +2,4 @@ export * from './model';
 export * from './policy';
 export * from './checksum';
 export * from './configdrive';
+export * from './esp';

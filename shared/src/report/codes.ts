@@ -81,6 +81,8 @@ export const CODES = {
   'boot.bios_grub_missing': { severity: 'error', doc: 'GRUB for BIOS on a GPT disk needs a `bios_grub` partition (1 MiB is enough) on every target disk.' },
   'boot.esp_missing': { severity: 'error', doc: 'UEFI boot needs an EFI system partition (type `esp`) with a vfat filesystem.' },
   'boot.esp_not_mounted': { severity: 'warning', doc: 'The ESP is not mounted at `/boot/efi` (or `/efi`, `/boot`); grub-install looks there.' },
+  'boot.esp_mounted_twice': { severity: 'error', doc: 'Two ESPs are mounted; mount one (at `/boot/efi`, `/efi` or `/boot`): the boot loader step copies it to every other ESP.' },
+  'boot.target_without_esp': { severity: 'warning', doc: 'A UEFI boot target disk has no ESP, so the firmware cannot boot from it when the others fail; give every target an `esp` partition with a vfat filesystem (unmounted: a copy of the mounted one).' },
   'boot.auto_partial': { severity: 'warning', doc: 'Firmware `auto` can boot only one way with this layout (no ESP, or no `bios_grub` on a GPT target).' },
   'boot.root_kept': { severity: 'error', doc: 'The root filesystem is kept, so no boot loader can be installed into it; drop `bootloader` or do not keep `/`.' },
   'boot.no_root': { severity: 'error', doc: 'A boot loader is installed into the root filesystem of the plan; there is none (whole-disk images bring their own).' },

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { filesystemKind } from '../../filesystems';
 import { isKept } from '../../model/policy';
 import { configdriveBytes } from '../../model/configdrive';
+import { espFilesystems, isEspMount } from '../../model/esp';
 import type { FilesystemT } from '../../plan/v1/filesystem';
 import type { Command } from '../actions';
 import type { CompileState } from '../state';
@@ -86,14 +87,12 @@ export function compileFstab(s: CompileState): void {
   });
 }
 
-/** The ESP mount paths the validator accepts, and so the boot loader honours. */
-export const ESP_PATHS = ['/boot/efi', '/efi', '/boot'] as const;
-
 /**
  * GRUB inside the deployed tree: kernel parameters as a grub.d drop-in, /dev/disk/by-uuid links for grub-mkconfig
  * when no udev made them, mdadm.conf and the initramfs when the image has the tools, grub-install per firmware
  * (BIOS on every target, UEFI into the ESP where it is mounted, removable path too), an NVRAM entry when the
- * firmware takes one.
+ * firmware takes one, and the mounted ESP copied to every other ESP (one per boot disk: each disk boots alone,
+ * through the removable path, with the same GRUB that finds /boot by its UUID).
  */
 export function compileBootloader(s: CompileState): void {
   const bl = s.plan.bootloader;
@@ -127,8 +126,9 @@ export function compileBootloader(s: CompileState): void {
     const hasMdadm = { exists: [inTarget('etc/mdadm')] };
     commands.push({ argv: [TOOLS.tee, conf], stdin: '# written by Anvil\nHOMEHOST <ignore>\n', when: hasMdadm }, { argv: [TOOLS.mdadm, '--detail', '--scan'], appendTo: conf, when: hasMdadm });
   }
-  const esp = filesystems.find((f) => f.type === 'vfat' && f.mount && (ESP_PATHS as readonly string[]).includes(f.mount.path));
+  const esp = filesystems.find((f) => f.type === 'vfat' && isEspMount(f.mount?.path));
   const espDirectory = esp?.mount?.path;
+  const espCopies = espFilesystems(s.model).filter((e) => e.id !== esp?.id && !isEspMount(e.mounted));
   if (firmware !== 'uefi') for (const t of targets) commands.push({ argv: chroot('grub-install', '--target=i386-pc', t), when: fw('bios') });
   if (firmware !== 'bios' && espDirectory !== undefined) {
     commands.push({ argv: chroot('grub-install', '--target=x86_64-efi', `--efi-directory=${espDirectory}`, '--bootloader-id=anvil', '--no-nvram'), when: fw('uefi') });
@@ -139,10 +139,20 @@ export function compileBootloader(s: CompileState): void {
   if (firmware !== 'bios' && espDirectory !== undefined) {
     // The NVRAM entry, where the firmware has variables and the image has efibootmgr.
     commands.push({ argv: chroot('grub-install', '--target=x86_64-efi', `--efi-directory=${espDirectory}`, '--bootloader-id=anvil'), when: { firmware: 'uefi', exists: ['/sys/firmware/efi/efivars', inTarget('usr/bin/efibootmgr')] } });
+    for (const copy of espCopies) {
+      // Mounted beside the target tree, not in it: the deployed system does not mount its copies.
+      const at = posix.join(`${root}-esp`, copy.id);
+      commands.push(
+        { argv: [TOOLS.mkdir, '-p', at], when: fw('uefi') },
+        { argv: [TOOLS.mount, '-t', 'vfat', s.dev(copy.device), at], when: fw('uefi') },
+        { argv: [TOOLS.cp, '-R', '--preserve=timestamps', '-T', inTarget(espDirectory), at], when: fw('uefi') },
+        { argv: [TOOLS.umount, at], when: fw('uefi') },
+      );
+    }
   }
   s.push({
     kind: 'install_bootloader', id: 'bootloader', pointer: '/bootloader', firmware, targets, kernelParams: params, ...(espDirectory !== undefined ? { espDirectory } : {}),
-    summary: `GRUB (${firmware}) on ${targets.join(', ')}${espDirectory !== undefined ? `, ESP at ${espDirectory}` : ''}`,
+    summary: `GRUB (${firmware}) on ${targets.join(', ')}${espDirectory !== undefined ? `, ESP at ${espDirectory}${espCopies.length ? `, copied to ${espCopies.map((c) => c.id).join(', ')}` : ''}` : ''}`,
     commands,
   });
 }

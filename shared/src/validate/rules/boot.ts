@@ -1,24 +1,6 @@
-import { isBiosGrubPartition, isEspPartition } from '../../plan/aliases';
-import type { Path } from '../../report/report';
+import { espFilesystems, isEspMount, primaryEsp } from '../../model/esp';
+import { isBiosGrubPartition } from '../../plan/aliases';
 import type { RuleContext } from './context';
-
-const ESP_MOUNTS = ['/boot/efi', '/efi', '/boot'];
-
-/** The ESP filesystem: vfat on an ESP partition, or on an array built from ESP partitions. */
-function findEsp(ctx: RuleContext): { id: string; mounted: string | undefined; path: Path } | undefined {
-  const { plan, model } = ctx;
-  const espParts = new Set<string>();
-  for (const n of model.nodes.values()) if (n.kind === 'partition' && isEspPartition(n.obj)) espParts.add(n.id);
-  let found: { id: string; mounted: string | undefined; path: Path } | undefined;
-  (plan.filesystems ?? []).forEach((f, i) => {
-    if (found || f.type !== 'vfat') return;
-    const dev = model.nodes.get(f.device);
-    const onEsp =
-      espParts.has(f.device) || (dev?.kind === 'raid' && dev.obj.members.length > 0 && dev.obj.members.every((m) => espParts.has(m)));
-    if (onEsp) found = { id: f.id, mounted: f.mount?.path, path: ['filesystems', i] };
-  });
-  return found;
-}
 
 export function checkBoot(ctx: RuleContext): void {
   const { plan, model, rb } = ctx;
@@ -38,7 +20,10 @@ export function checkBoot(ctx: RuleContext): void {
     if (table === 'gpt' && !(n.obj.partitions ?? []).some((p) => isBiosGrubPartition(p))) biosMissing.push({ k, disk: t });
     if (table === 'none') biosMissing.push({ k, disk: t });
   });
-  const esp = findEsp(ctx);
+  const esps = espFilesystems(model);
+  // The ESP grub-install writes is the mounted one; the others are copies of it (one per boot disk, so each can boot).
+  const mountedEsps = esps.filter((e) => isEspMount(e.mounted));
+  const esp = primaryEsp(esps);
   const uefiNeeded = wholeDiskTargets.size === 0;
   const reportBios = (): void =>
     biosMissing.forEach(({ k, disk }) => rb.add('boot.bios_grub_missing', ['bootloader', 'targets', k], `GRUB for BIOS on GPT disk "${disk}" needs a partition of type "bios_grub" (1 MiB)`));
@@ -53,7 +38,19 @@ export function checkBoot(ctx: RuleContext): void {
       rb.add('boot.auto_partial', ['bootloader', 'firmware'], !esp ? 'firmware "auto" will fail on UEFI machines: no ESP' : `firmware "auto" will fail on BIOS machines: no bios_grub partition on ${biosMissing.map((b) => `"${b.disk}"`).join(', ')}`);
     }
   }
-  if (esp && firmware !== 'bios' && (esp.mounted === undefined || !ESP_MOUNTS.includes(esp.mounted))) {
+  if (esp && firmware !== 'bios' && !isEspMount(esp.mounted)) {
     rb.add('boot.esp_not_mounted', [...esp.path, 'mount'], `the ESP "${esp.id}" should be mounted at /boot/efi`);
+  }
+  for (const extra of mountedEsps.slice(1)) {
+    rb.add('boot.esp_mounted_twice', [...extra.path, 'mount'], `"${extra.id}" is a second ESP mounted at ${extra.mounted ?? ''}; mount one ESP ("${mountedEsps[0]!.id}"): the boot loader step copies it to the others`);
+  }
+  if (esp && firmware !== 'bios' && uefiNeeded) {
+    const withEsp = new Set(esps.flatMap((e) => e.disks));
+    bl.targets.forEach((t, k) => {
+      const n = model.nodes.get(t);
+      if (n?.kind === 'disk' && !wholeDiskTargets.has(t) && !withEsp.has(t)) {
+        rb.add('boot.target_without_esp', ['bootloader', 'targets', k], `UEFI firmware boots only a disk with an ESP: "${t}" has none, so the machine cannot boot from it if the others fail; give it an esp partition with a vfat filesystem (not mounted: it becomes a copy of "${esp.id}")`);
+      }
+    });
   }
 }

@@ -239,6 +239,24 @@ const CASES: Record<Exclude<Code, 'plan.internal_error'>, Case> = {
     }),
     pointer: '/filesystems/0/mount',
   },
+  'boot.esp_mounted_twice': {
+    plan: withPlan((p) => {
+      p.disks.push(disk('d1', { partitions: [part('e1', '256MiB', { type: 'esp' })] }));
+      (p.disks[0]!.partitions as Json[]).unshift(part('e0', '256MiB', { type: 'esp' }));
+      p.filesystems!.push({ id: 'fe0', device: 'e0', type: 'vfat', mount: { path: '/boot/efi' } }, { id: 'fe1', device: 'e1', type: 'vfat', mount: { path: '/efi' } });
+      p.bootloader = { firmware: 'uefi', targets: ['d0', 'd1'] };
+    }),
+    pointer: '/filesystems/3/mount',
+  },
+  'boot.target_without_esp': {
+    plan: withPlan((p) => {
+      p.disks.push(disk('d1', { partitions: [part('q1', '1GiB')] }));
+      (p.disks[0]!.partitions as Json[]).unshift(part('e0', '256MiB', { type: 'esp' }));
+      p.filesystems!.push({ id: 'fe0', device: 'e0', type: 'vfat', mount: { path: '/boot/efi' } });
+      p.bootloader = { firmware: 'uefi', targets: ['d0', 'd1'] };
+    }),
+    pointer: '/bootloader/targets/1',
+  },
   'boot.auto_partial': {
     plan: withPlan((p) => {
       (p.disks[0]!.partitions as Json[]).unshift(part('bg', '1MiB', { type: 'bios_grub' }));
