@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AnvilError } from '@anvil/shared';
+import { redactPath } from '@anvil/shared/protocol';
 import type { ServiceDeps } from './deps';
 import { bootstrapRoutes } from './routes/bootstraps';
 import { deploymentRoutes } from './routes/deployments';
@@ -13,7 +14,9 @@ import { operationRoutes } from './routes/operations';
 export function serviceApp(d: ServiceDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '16mb' }));
+  // Paths are case-sensitive (every router too): `/V1/Metadata/…` is no route. Bodies are read by each route
+  // after it authorised the request, up to its own limit (routes/bodies.ts).
+  app.set('case sensitive routing', true);
   app.use((req, res, next) => {
     const id = req.get('x-request-id') ?? randomUUID();
     res.setHeader('x-request-id', id);
@@ -25,8 +28,8 @@ export function serviceApp(d: ServiceDeps): express.Express {
     }
     const started = Date.now();
     res.on('finish', () => {
-      // Capability URLs carry a secret in their path: never log it.
-      const path = req.path.replace(/^(\/v1\/metadata\/[^/]+\/)[^/]+/, '$1***');
+      // Capability URLs carry a secret in their path: never log it (the one redaction rule, any case).
+      const path = redactPath(req.originalUrl);
       d.log.info({ request_id: id, method: req.method, path, status: res.statusCode, ms: Date.now() - started, source: req.socket.remoteAddress }, 'request');
     });
     next();
@@ -57,5 +60,6 @@ export function serviceApp(d: ServiceDeps): express.Express {
 function foreignError(err: unknown): AnvilError {
   const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
   const message = err instanceof Error ? err.message : String(err);
-  return new AnvilError(status === 400 ? 'request.invalid' : 'service.error', message, {}, status >= 400 && status < 600 ? status : 500, err);
+  const code = status === 413 ? 'request.too_large' : status === 400 || status === 415 ? 'request.invalid' : 'service.error';
+  return new AnvilError(code, message, {}, status >= 400 && status < 600 ? status : 500, err);
 }

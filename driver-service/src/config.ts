@@ -43,6 +43,13 @@ export const ServiceConfig = z.strictObject({
     .max(256)
     .default(1)
     .describe('Worker processes serving the API (node:cluster, one port, one database); default 1. More pay off on a controller with cores to spare beside Ironic: each worker keeps its own deploying-nodes list. The first worker also follows deploys in Ironic and checkpoints SQLite.'),
+  capability_failures_per_minute: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(30)
+    .describe('Refused capability guesses (wrong secret, unknown node) one source address may make in a minute; beyond that it is answered 429 without a look at the database, and audited once a minute. A right capability is never counted. Per worker and replica.'),
   default_layout: z.string().optional(),
   bootstrap_store: z.string().default(DEFAULT_BOOTSTRAP_STORE).describe('The bootstrap store the service serves read-only (`/v1/bootstraps`) and activates in (the `anvil bootstrap` commands\' default too).'),
   agent_kernel_params: z.string().default('%default%').describe('The agent\'s own kernel parameters: activation writes them, the image\'s extend_kopts and anvil.bootstrap=<uuid> into driver_info.kernel_append_params (`%default%` is Ironic\'s [pxe] kernel_append_params).'),
@@ -69,6 +76,7 @@ const ENV: Record<string, keyof ServiceConfigT> = {
   ANVIL_CREDENTIAL_TTL_SECONDS: 'credential_ttl_seconds',
   ANVIL_CREDENTIAL_ROLES: 'credential_roles',
   ANVIL_LOG_LEVEL: 'log_level',
+  ANVIL_CAPABILITY_FAILURES_PER_MINUTE: 'capability_failures_per_minute',
 };
 const KEYSTONE_ENV: Record<string, string> = {
   ANVIL_KEYSTONE_AUTH_URL: 'auth_url',

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import type { Logger } from '@anvil/shared';
 import { ApiFault, type CommandProcessor } from './commands/registry';
@@ -20,6 +21,14 @@ export interface ApiOptions {
   readonly startedAt: Date;
 }
 
+/**
+ * A command's body: Ironic sends the node with its instance_info (a config drive of up to 64 MiB may be in it), so
+ * the limit is generous; it is read only after the token was checked.
+ */
+export const COMMAND_BODY_LIMIT = 64 * 1024 * 1024;
+/** Refused requests (wrong or missing token) one source may make in a minute before it gets 429 unheard. */
+export const REFUSALS_PER_MINUTE = 30;
+
 const queryString = (v: unknown): string | undefined => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined);
 const truthy = (v: string | undefined): boolean => v !== undefined && ['true', '1', 'yes'].includes(v.toLowerCase());
 
@@ -28,7 +37,29 @@ export function agentApp(o: ApiOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('strict routing', false);
-  app.use(express.json({ limit: '64mb' }));
+  // Token guessing, bounded (express-rate-limit): refused requests count per source, accepted ones never; past
+  // the limit a source is answered 429 and logged once a minute, so a guesser cannot flood the log either.
+  const limitedLogged = new Map<string, number>();
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: REFUSALS_PER_MINUTE,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      keyGenerator: (req) => ipKeyGenerator(req.socket.remoteAddress ?? 'unknown'),
+      requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+      skipSuccessfulRequests: true,
+      handler: (req, _res, next) => {
+        const source = req.socket.remoteAddress ?? 'unknown';
+        if ((limitedLogged.get(source) ?? 0) < Date.now() - 60_000) {
+          if (limitedLogged.size > 1000) limitedLogged.clear();
+          limitedLogged.set(source, Date.now());
+          o.log.warn({ source }, 'agent API: too many refused requests from one source; answering 429 for a minute');
+        }
+        next(new ApiFault(429, 'Too many refused requests; try again later.'));
+      },
+    }),
+  );
 
   const checkToken = (req: Request, required: boolean): void => {
     const expected = o.token();
@@ -64,8 +95,12 @@ export function agentApp(o: ApiOptions): express.Express {
     if (!result) throw new ApiFault(404, `Command ${id} not found`);
     res.json(result);
   });
-  router.post('/commands', async (req, res) => {
+  // The token first, the body after: a request without the token is refused before a byte of its body is read.
+  const tokenFirst = (req: Request, _res: Response, next: NextFunction): void => {
     checkToken(req, true);
+    next();
+  };
+  router.post('/commands', tokenFirst, express.json({ limit: COMMAND_BODY_LIMIT }), async (req, res) => {
     const body = CommandBody.safeParse(req.body);
     if (!body.success) throw new ApiFault(400, `Invalid command: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
     const wait = truthy(queryString(req.query.wait));

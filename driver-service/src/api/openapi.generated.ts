@@ -54,7 +54,10 @@ export interface paths {
         };
         /** Read a layout */
         get: operations["getLayout"];
-        /** Create or replace a layout (validated on write) */
+        /**
+         * Create or replace a layout (validated on write)
+         * @description The body is read with the plan parser (a key twice is `plan.duplicate_key`, as for `anvil plan validate`), after authorisation, up to 2 MiB.
+         */
         put: operations["putLayout"];
         post?: never;
         /** Delete a layout */
@@ -102,7 +105,7 @@ export interface paths {
         put?: never;
         /**
          * Progress from the agent (vendor-passthru shaped)
-         * @description The agent posts its progress events here, authorised by the node's capability in `X-Anvil-Capability`.
+         * @description The agent posts its progress events here, authorised by the node's capability in `X-Anvil-Capability` before the body (at most 1 MiB) is read.
          */
         post: operations["agentReport"];
         delete?: never;
@@ -532,8 +535,10 @@ export interface operations {
                     "application/json": components["schemas"]["Adoption"];
                 };
             };
+            400: components["responses"]["Error"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
             502: components["responses"]["Error"];
         };
     };
@@ -606,6 +611,8 @@ export interface operations {
                     "application/json": components["schemas"]["Layout"];
                 };
             };
+            400: components["responses"]["Error"];
+            413: components["responses"]["Error"];
             /** @description The plan does not validate; the report says where and why. */
             422: {
                 headers: {
@@ -675,6 +682,7 @@ export interface operations {
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            429: components["responses"]["Error"];
         };
     };
     agentReport: {
@@ -705,6 +713,9 @@ export interface operations {
             };
             400: components["responses"]["Error"];
             403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            429: components["responses"]["Error"];
         };
     };
     listDeployments: {

@@ -22,7 +22,7 @@ const view = (b: StoredBootstrap, publicUrl: string): Record<string, unknown> =>
  * no secrets), and activation (admin), which switches the store's `active` link and re-points every adopted node.
  */
 export function bootstrapRoutes(d: ServiceDeps): Router {
-  const r = Router();
+  const r = Router({ caseSensitive: true });
   // Read per request: the configuration is the deps' (tests build the app with partial deps).
   const store = (): string => d.config.bootstrap_store;
   r.get('/v1/bootstraps', d.auth.require('read'), async (_req, res) => {

@@ -6,7 +6,7 @@ import type { ServiceDeps } from '../deps';
 import { param } from './params';
 
 export function deploymentRoutes(d: ServiceDeps): Router {
-  const r = Router();
+  const r = Router({ caseSensitive: true });
   r.get('/v1/deployments', d.auth.require('read'), async (_req, res) => {
     res.json({ deployments: (await d.repo.deployments()) satisfies DeploymentBody[] });
   });

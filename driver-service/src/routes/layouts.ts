@@ -5,12 +5,13 @@ import type { LayoutBody } from '../api/types';
 import type { ServiceDeps } from '../deps';
 import { param } from './params';
 import { fillLayout, SAMPLE_VALUES } from '../plan/fill';
+import { BODY_LIMITS, strictJsonBody } from './bodies';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const LayoutWrite = z.strictObject({ description: z.string().optional(), plan: z.record(z.string(), z.unknown()), default: z.boolean().optional() });
 
 export function layoutRoutes(d: ServiceDeps): Router {
-  const r = Router();
+  const r = Router({ caseSensitive: true });
   r.get('/v1/layouts', d.auth.require('read'), async (_req, res) => {
     res.json({ layouts: (await d.repo.layouts()) satisfies LayoutBody[] });
   });
@@ -19,7 +20,7 @@ export function layoutRoutes(d: ServiceDeps): Router {
     if (!l) throw new AnvilError('layout.not_found', `no layout named ${param(req, 'name')}`);
     res.json(l satisfies LayoutBody);
   });
-  r.put('/v1/layouts/:name', d.auth.require('write'), async (req, res) => {
+  r.put('/v1/layouts/:name', d.auth.require('write'), ...strictJsonBody(BODY_LIMITS.layout), async (req, res) => {
     const name = param(req, 'name');
     if (!NAME.test(name)) throw new AnvilError('layout.bad_name', `layout names are lower-case letters, digits, - and _ (at most 63): ${name}`);
     const body = LayoutWrite.safeParse(req.body);

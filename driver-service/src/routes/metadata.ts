@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { AnvilError } from '@anvil/shared';
 import { httpClient } from '@anvil/shared/openstack';
 import { CAPABILITY_HEADER, METADATA_ROUTE, PASSTHRU_ROUTE, PLACEHOLDERS, PROGRESS_METHOD, ProgressReport } from '@anvil/shared/protocol';
@@ -9,34 +9,42 @@ import { checksumFileReader, fillLayout, SAMPLE_GRANT, SAMPLE_VALUES, valuesFrom
 import { selectLayout } from '../plan/layout-select';
 import { PlanValidity } from '../plan/validity';
 import { DEPLOYING } from '../nodes/deploying-cache';
+import { BODY_LIMITS, jsonBody } from './bodies';
+import { auditNodeId, capabilityGuard, sourceOf as source } from './capability-guard';
+import { param } from './params';
 
-const source = (req: Request): string => req.socket.remoteAddress ?? 'unknown';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SAMPLE_ID = '00000000-0000-0000-0000-000000000000';
 
 /** The routes agents call with the node's capability: the plan, and progress reports. */
 export function agentRoutes(d: ServiceDeps): Router {
-  const r = Router();
+  const r = Router({ caseSensitive: true });
   const validity = new PlanValidity();
+  const guard = capabilityGuard(d);
   // instance_info.image_checksum may name a checksums file (Ironic's standalone mode): read with the shared retry policy.
   const checksumHttp = httpClient({ baseURL: '', timeoutMs: 15_000, retries: 2 });
   const readChecksumFile = checksumFileReader(async (url) => (await checksumHttp.get<string>(url, { responseType: 'text', transformResponse: (x: string) => x, maxContentLength: 1 << 20 })).data);
 
+  // Refusals are warnings (someone holds a wrong or old capability, or guesses): the guard bounds how many.
   const authorise = async (nodeUuid: string, secret: string | undefined, req: Request, action: string): Promise<void> => {
-    const node = await d.repo.node(nodeUuid);
+    // Capability URLs name the node by its uuid: anything else is no node, and is not looked up.
+    const node = UUID.test(nodeUuid) ? await d.repo.node(nodeUuid) : undefined;
     if (!node) {
-      d.writer.audit(nodeUuid, source(req), action, 'unknown node');
+      d.writer.audit(auditNodeId(nodeUuid), source(req), action, 'unknown node');
+      d.log.warn({ node_uuid: auditNodeId(nodeUuid), source: source(req), action }, 'capability refused: unknown node');
       throw new AnvilError('capability.unknown_node', 'no such adopted node', {}, 404);
     }
     if (!secret || !secretMatches(secret, node.capability_hash)) {
       d.writer.audit(nodeUuid, source(req), action, 'refused: wrong capability');
+      d.log.warn({ node_uuid: nodeUuid, source: source(req), action }, 'capability refused: wrong secret');
       throw new AnvilError('capability.refused', 'the capability does not match (it may have been rotated after a deploy)', {}, 403);
     }
   };
 
-  r.get(METADATA_ROUTE, async (req, res) => {
-    const uuid = req.params.node;
+  r.get(METADATA_ROUTE, guard, async (req, res) => {
+    const uuid = param(req, 'node');
     try {
-      await authorise(uuid, req.params.secret, req, 'plan');
+      await authorise(uuid, param(req, 'secret'), req, 'plan');
       const node = await d.nodes.node(uuid);
       if (!DEPLOYING.includes(node.provision_state)) {
         d.writer.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
@@ -85,10 +93,14 @@ export function agentRoutes(d: ServiceDeps): Router {
     }
   });
 
-  r.post(PASSTHRU_ROUTE, async (req, res) => {
-    const uuid = req.params.node;
-    if (req.params.method !== PROGRESS_METHOD) throw new AnvilError('passthru.unknown_method', `no vendor passthru method ${req.params.method} (the agent reports with progress)`, {}, 400);
-    await authorise(uuid, req.get(CAPABILITY_HEADER), req, 'progress');
+  // Authorised before its body is read: a wrong capability never makes the service parse a megabyte.
+  const authoriseProgress = async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    if (param(req, 'method') !== PROGRESS_METHOD) throw new AnvilError('passthru.unknown_method', `no vendor passthru method ${param(req, 'method')} (the agent reports with progress)`, {}, 400);
+    await authorise(param(req, 'node'), req.get(CAPABILITY_HEADER), req, 'progress');
+    next();
+  };
+  r.post(PASSTHRU_ROUTE, guard, authoriseProgress, jsonBody(BODY_LIMITS.progress), (req, res) => {
+    const uuid = param(req, 'node');
     const body = ProgressReport.safeParse(req.body);
     if (!body.success) {
       d.metrics.reports.inc({ outcome: 'invalid' });

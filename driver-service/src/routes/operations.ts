@@ -9,7 +9,7 @@ const SPEC = join(__dirname, '../../../docs/openapi/driver-service.yaml');
 
 /** Health, readiness, metrics and the rendered API reference. */
 export function operationRoutes(d: ServiceDeps): Router {
-  const r = Router();
+  const r = Router({ caseSensitive: true });
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -17,6 +17,7 @@ export interface ErrorInfo {
 export const ERRORS = {
   // The driver-service's HTTP API
   'request.invalid': { status: 400, meaning: 'A request body or parameter does not have the expected shape.', action: 'Fix the request as the message says; docs/openapi/driver-service.yaml describes every body.' },
+  'request.too_large': { status: 413, meaning: 'The request body is larger than the route takes (docs/driver-service.md lists each route’s limit).', action: 'Send a smaller body; a plan has its own size limits (docs/plan-format.md).' },
   'request.not_found': { status: 404, meaning: 'No route of the driver-service matches the method and path.', action: 'Check the URL against docs/openapi/driver-service.yaml.' },
   'service.error': { status: 500, meaning: 'The driver-service failed in a way it has no code for (a bug).', action: 'Look at the service log for the stack; report it.' },
   'service.not_ready': { status: 503, meaning: '`/readyz`: the database or Ironic does not answer.', action: 'Check the database and Ironic the service is configured with; the message names the failure.' },
@@ -41,6 +42,7 @@ export const ERRORS = {
   'layout.invalid': { status: 422, meaning: 'A stored layout would not be a valid plan (validated with sample values in its placeholders); `entries` lists the problems.', action: 'Fix the entries (docs/reference/validation-codes.md) and store it again.' },
   'adopt.wrong_state': { status: 409, meaning: 'Ironic changes a node’s deploy interface only in some provision states (or in maintenance).', action: 'Move the node to manageable or available (or set maintenance) and adopt again.' },
   'capability.unknown_node': { status: 404, meaning: 'The metadata URL names a node the service has not adopted.', action: 'Adopt the node (`anvil node adopt`); its driver_info then carries the right URL.' },
+  'capability.rate_limited': { status: 429, meaning: 'Too many refused capabilities came from this source address in the last minute (`capability_failures_per_minute`).', action: 'Wait a minute. An agent with its node’s current metadata URL is never counted: check what else on that address guesses.' },
   'capability.refused': { status: 403, meaning: 'The secret in the metadata URL does not match (it is rotated after each deploy).', action: 'Re-adopt the node, or deploy again so the node’s driver_info carries the current URL.' },
   'metadata.not_deploying': { status: 409, meaning: 'A plan is served only while the node deploys, and it is not deploying.', action: 'Deploy the node; the agent fetches its plan during the deploy.' },
   'metadata.no_layout': { status: 409, meaning: 'Nothing names a layout for the node and there is no default layout.', action: 'Set instance_info.anvil_layout, driver_info.anvil_layout, a CUSTOM_ANVIL_<NAME> trait, or store a default layout.' },
@@ -56,6 +58,7 @@ export const ERRORS = {
   'deployment.not_found': { status: 404, meaning: 'The service has recorded no deployment of the node.', action: 'Check the node; deployments are recorded when the agent fetches its plan.' },
   // OpenStack clients (the `<service>.http_<status>` codes are below, with the families)
   'ironic.unreachable': { status: 502, meaning: 'Ironic did not answer (connection refused, timeout, DNS).', action: 'Check the Ironic API URL and that the API runs.' },
+  'ironic.bad_answer': { status: 502, meaning: 'Ironic answered with a body of another shape than its API documents for that call.', action: 'Check that the URL is Ironic’s API and its version (2023.1 or later); report the message.' },
   'ironic.failed': { status: 500, meaning: 'A call to Ironic failed without an HTTP answer Anvil understands.', action: 'Look at the message and the log; retry.' },
   'ironic.provision_failed': { status: 502, meaning: 'The node Anvil waited for reached a failed provision state.', action: 'Read the node’s last_error (the agent’s code is in brackets) and fix that cause.' },
   'ironic.wait_timeout': { status: 504, meaning: 'The node did not reach the wanted provision state in time.', action: 'Look at the node’s state and the agent log; raise the timeout if the deploy is just slow.' },

@@ -54,6 +54,14 @@ export interface WaitOptions {
 /** States a provision action ends in when it failed. */
 export const IRONIC_FAILED_STATES = ['deploy failed', 'clean failed', 'inspect failed', 'error', 'rescue failed', 'adopt failed'];
 
+/** Ironic's answer, checked: an answer of another shape is `ironic.bad_answer` naming the first difference (never a raw dump). */
+function answer<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  throw new AnvilError('ironic.bad_answer', `Ironic's answer to ${what} is not what Anvil expects: ${i?.path.join('.') || 'the body'}: ${i?.message ?? 'invalid'}`, {}, 502);
+}
+
 /** A typed client for the parts of the Ironic API Anvil uses. */
 export class IronicClient {
   private readonly http: AxiosInstance;
@@ -75,12 +83,12 @@ export class IronicClient {
   }
 
   async getNode(ident: string): Promise<IronicNodeT> {
-    return IronicNode.parse(await this.call('get', `/v1/nodes/${encodeURIComponent(ident)}`, `reading node ${ident}`));
+    return answer(IronicNode, await this.call('get', `/v1/nodes/${encodeURIComponent(ident)}`, `reading node ${ident}`), `reading node ${ident}`);
   }
 
   async listNodes(params: Record<string, string> = {}): Promise<IronicNodeT[]> {
     const body = await this.call('get', '/v1/nodes', 'listing nodes', { params: { detail: 'true', ...params } });
-    return z.object({ nodes: z.array(IronicNode) }).parse(body).nodes;
+    return answer(z.object({ nodes: z.array(IronicNode) }), body, 'listing nodes').nodes;
   }
 
   /** Nodes matching `params` with only `fields` (plus uuid and driver), all pages (marker paging). */
@@ -90,7 +98,7 @@ export class IronicClient {
     let marker: string | undefined;
     for (;;) {
       const body = await this.call('get', '/v1/nodes', 'listing nodes', { params: { ...params, fields: wanted, limit: '1000', ...(marker ? { marker } : {}) } });
-      const page = z.object({ nodes: z.array(IronicNode) }).parse(body).nodes;
+      const page = answer(z.object({ nodes: z.array(IronicNode) }), body, 'listing nodes').nodes;
       out.push(...page);
       if (page.length < 1000) return out;
       marker = page.at(-1)!.uuid;
@@ -98,11 +106,11 @@ export class IronicClient {
   }
 
   async createNode(fields: Record<string, unknown>): Promise<IronicNodeT> {
-    return IronicNode.parse(await this.call('post', '/v1/nodes', 'creating a node', { data: fields }));
+    return answer(IronicNode, await this.call('post', '/v1/nodes', 'creating a node', { data: fields }), 'creating a node');
   }
 
   async patchNode(ident: string, ops: readonly JsonPatchOp[]): Promise<IronicNodeT> {
-    return IronicNode.parse(await this.call('patch', `/v1/nodes/${encodeURIComponent(ident)}`, `updating node ${ident}`, { data: ops }));
+    return answer(IronicNode, await this.call('patch', `/v1/nodes/${encodeURIComponent(ident)}`, `updating node ${ident}`, { data: ops }), `updating node ${ident}`);
   }
 
   async deleteNode(ident: string): Promise<void> {
@@ -110,12 +118,12 @@ export class IronicClient {
   }
 
   async createPort(nodeUuid: string, address: string, extra: Record<string, unknown> = {}): Promise<IronicPortT> {
-    return IronicPort.parse(await this.call('post', '/v1/ports', `creating a port for ${nodeUuid}`, { data: { node_uuid: nodeUuid, address, ...extra } }));
+    return answer(IronicPort, await this.call('post', '/v1/ports', `creating a port for ${nodeUuid}`, { data: { node_uuid: nodeUuid, address, ...extra } }), `creating a port for ${nodeUuid}`);
   }
 
   async listPorts(nodeIdent: string): Promise<IronicPortT[]> {
     const body = await this.call('get', `/v1/nodes/${encodeURIComponent(nodeIdent)}/ports`, `listing ports of ${nodeIdent}`, { params: { detail: 'true' } });
-    return z.object({ ports: z.array(IronicPort) }).parse(body).ports;
+    return answer(z.object({ ports: z.array(IronicPort) }), body, `listing ports of ${nodeIdent}`).ports;
   }
 
   /** `PUT /v1/nodes/{node}/states/provision`; answers 202 and the conductor works asynchronously. */

@@ -25,7 +25,8 @@ export interface Capability {
   readonly secret: string;
 }
 
-const METADATA_PATH = /^(.*)\/v1\/metadata\/([^/]+)\/([^/]+)\/?$/;
+// Case-insensitive: a router that ignores case would serve `/V1/Metadata/…` too, and its secret must be hidden the same.
+const METADATA_PATH = /^(.*)\/v1\/metadata\/([^/]+)\/([^/]+)\/?$/i;
 
 /**
  * The capability URL. The secret is in the path, never a query: Ironic masks `token=`-like text of

@@ -23,3 +23,9 @@ export function redactUrl(url: string): string {
   const shown = cap ? `${cap.base}/v1/metadata/${encodeURIComponent(cap.node)}/…` : u.toString();
   return `${shown}${query}`;
 }
+
+/** A request path (with its query) as a log may show it: `redactUrl`'s rules on a path without an origin. */
+export function redactPath(path: string): string {
+  const origin = 'http://path.invalid';
+  return redactUrl(`${origin}${path.startsWith('/') ? '' : '/'}${path}`).slice(origin.length);
+}

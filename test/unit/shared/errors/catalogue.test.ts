@@ -90,6 +90,8 @@ describe("the driver-service's one error handler", () => {
       repo: { ping: () => Promise.reject(new Error('database is down')) },
       ironic: { ping: () => Promise.resolve() },
       metrics: {},
+      config: { capability_failures_per_minute: 30 },
+      writer: { audit: () => undefined },
     } as unknown as ServiceDeps;
     const server = serviceApp(deps).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
