@@ -246,7 +246,8 @@ write_summary() {
       node -e '
         const rows = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
         const cols = ["scenario", "firmware", "boot_interface", "power_on_to_lookup_s", "lookup_to_deploy_step_s",
-          "plan_fetch_to_image_written_s", "active_to_cloud_init_s", "total_s", "agent_overhead_s"];
+          "plan_fetch_to_image_written_s", "active_to_cloud_init_s", "total_s", "agent_overhead_s", "agent_overhead_in_chroot_s",
+          "agent_overhead_outside_commands_s"];
         for (const r of rows) console.log("    " + cols.map((c) => c + "=" + (r[c] ?? "-")).join(" "));
       ' "$ARTIFACTS/timings.json" 2>/dev/null || echo "    (could not be read: see the file)"
     else

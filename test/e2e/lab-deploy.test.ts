@@ -50,10 +50,11 @@ const service = (path: string, init?: RequestInit): Promise<Response> => fetch(`
 
 /**
  * Two disks for RAID1: RAID1 /boot and a RAID1 PV for LVM (root, /srv), the config drive on d0. BIOS: a BIOS
- * boot partition and GRUB on both disks. UEFI: the ESP on d0 (the plan format has one ESP per plan so far).
+ * boot partition and GRUB on both disks. UEFI: an ESP on each disk, d0's mounted at /boot/efi and d1's a copy of
+ * it made by the boot loader step, so either disk boots alone.
  */
 function raid1LvmLayout(firmware: 'bios' | 'uefi', variant: 'fresh' | 'keep-srv' | 'too-big' = 'fresh', bulk?: BulkImage): Record<string, unknown> {
-  const first = (i: number): Record<string, string>[] => (firmware === 'bios' ? [{ id: `d${i}-bios`, size: '1MiB', type: 'bios_grub' }] : i === 0 ? [{ id: 'd0-esp', size: '64MiB', type: 'esp' }] : []);
+  const first = (i: number): Record<string, string>[] => (firmware === 'bios' ? [{ id: `d${i}-bios`, size: '1MiB', type: 'bios_grub' }] : [{ id: `d${i}-esp`, size: '64MiB', type: 'esp' }]);
   return {
     version: 1,
     metadata: { name: `raid1-lvm-${firmware}${variant === 'fresh' ? '' : `-${variant}`}` },
@@ -73,7 +74,7 @@ function raid1LvmLayout(firmware: 'bios' | 'uefi', variant: 'fresh' | 'keep-srv'
     ],
     volume_groups: [{ id: 'vg', name: 'sys', pvs: ['md-sys'], logical_volumes: [{ id: 'lv-root', name: 'root', size: variant === 'too-big' ? '64GiB' : '1280MiB' }, { id: 'lv-srv', name: 'srv', size: '64MiB' }] }],
     filesystems: [
-      ...(firmware === 'uefi' ? [{ id: 'fs-esp', device: 'd0-esp', type: 'vfat', label: 'ESP', mount: { path: '/boot/efi' } }] : []),
+      ...(firmware === 'uefi' ? [{ id: 'fs-esp', device: 'd0-esp', type: 'vfat', label: 'ESP', mount: { path: '/boot/efi' } }, { id: 'fs-esp1', device: 'd1-esp', type: 'vfat', label: 'ESP1' }] : []),
       { id: 'fs-boot', device: 'md-boot', type: 'ext4', mount: { path: '/boot' } },
       { id: 'fs-root', device: 'lv-root', type: 'ext4', mount: { path: '/' } },
       { id: 'fs-srv', device: 'lv-srv', type: 'ext4', label: 'srv', mount: { path: '/srv' }, ...(variant === 'keep-srv' ? { keep: true } : {}) },
@@ -84,7 +85,7 @@ function raid1LvmLayout(firmware: 'bios' | 'uefi', variant: 'fresh' | 'keep-srv'
       ...(bulk ? [{ id: 'bulk', source: { url: bulk.url }, checksum: `sha256:${bulk.sha256}`, format: 'qcow2', target: { disk: 'd2' } }] : []),
     ],
     configdrive: { disk: 'd0', source: '{{configdrive}}' },
-    bootloader: { firmware, targets: firmware === 'bios' ? ['d0', 'd1'] : ['d0'], kernel_params: ['console=ttyS0,115200'] },
+    bootloader: { firmware, targets: ['d0', 'd1'], kernel_params: ['console=ttyS0,115200'] },
   };
 }
 
@@ -135,6 +136,25 @@ function dirty(server: EmulatedServer): void {
 }
 
 /** The signatures wipefs finds on a disk image (and on the partitions its table names). */
+/** The files of a disk image's first partition (an ESP) with their sha256, read from the host with mtools. */
+function espFiles(disk: string): Record<string, string> {
+  const start = (JSON.parse(execFileSync('sfdisk', ['--json', disk], { encoding: 'utf8' })) as { partitiontable: { partitions: Array<{ start: number }> } }).partitiontable.partitions[0]!.start;
+  const img = `${disk}@@${start * 512}`;
+  const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+  const scratch = mkdtempSync(join(stack.dir, 'esp-'));
+  try {
+    const names = execFileSync('mdir', ['-i', img, '-/', '-b', '::/'], { encoding: 'utf8', env }).split('\n').map((l) => l.trim()).filter((l) => l && !l.endsWith('/'));
+    return Object.fromEntries(
+      names.map((name, k) => {
+        execFileSync('mcopy', ['-n', '-i', img, name, join(scratch, String(k))], { env });
+        return [name.replace(/^::/, ''), createHash('sha256').update(readFileSync(join(scratch, String(k)))).digest('hex')];
+      }),
+    );
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 function signatures(file: string): string[] {
   const out = execFileSync('wipefs', ['--no-act', '--json', file], { encoding: 'utf8' });
   return out.trim() ? (JSON.parse(out) as { signatures: { type: string }[] }).signatures.map((s) => s.type) : [];
@@ -413,4 +433,17 @@ describe('emulated server, UEFI (live bootstrap), a 1 GiB node: enroll → clean
     expect(statSync(bulk.file).size).toBeGreaterThan(m.mem_total_bytes); // the image cannot have been staged in RAM
     expect(m.peak_rss_bytes).toBeLessThan(150e6);
   }, 2_400_000);
+
+  it('has an ESP on each boot disk: the second a copy of the first, and the second disk boots the deployed OS alone', async () => {
+    // cloud-init's runcmd powered the machine off after its marker
+    await waitFor('the UEFI server to power off', 180_000, () => Promise.resolve(server.poweredOn() ? undefined : true), 1000);
+    const first = espFiles(server.disk(0));
+    const second = espFiles(server.disk(1));
+    expect(Object.keys(first)).toEqual(expect.arrayContaining(['/EFI/BOOT/BOOTX64.EFI', '/EFI/anvil/grubx64.efi']));
+    expect(second).toEqual(first);
+    // The first disk removed: fresh firmware variables (no boot entry), the second disk behind an overlay.
+    const alone = await server.bootDiskAlone(1, /lab-uefi login:/, 15 * 60_000);
+    process.stdout.write(`lab uefi: disk1 alone booted to the login prompt in ${alone.seconds.toFixed(1)} s\n`);
+    writeFileSync(join(ARTIFACTS, 'console', 'lab-uefi-disk1-alone.log'), alone.console);
+  }, 1_200_000);
 });

@@ -154,6 +154,40 @@ export class EmulatedServer {
       .map((l) => ({ at: Number(l.slice(0, l.indexOf(' '))) * 1000, event: l.slice(l.indexOf(' ') + 1) }));
   }
 
+  /**
+   * Boots one disk with the others removed, as after a disk failure: the machine off (the BMC not involved), the
+   * disk behind a copy-on-write overlay (the real one is not changed), fresh firmware variables (no boot entry:
+   * OVMF finds the removable path `EFI/BOOT/BOOTX64.EFI` itself), no NIC. Waits for `re` on this boot's own
+   * console, then stops QEMU by its pid; returns the console and the seconds it took.
+   */
+  async bootDiskAlone(i: number, re: RegExp, timeoutMs: number): Promise<{ console: string; seconds: number }> {
+    if (this.poweredOn()) throw new Error(`${this.o.name} is on: boot a disk alone only with the machine off`);
+    const dir = join(this.o.dir, `alone-disk${i}`);
+    mkdirSync(dir, { recursive: true });
+    const overlay = join(dir, 'overlay.qcow2');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', this.disk(i), overlay]);
+    const args = ['-name', `${this.o.name}-disk${i}`, '-machine', 'q35', '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', String(this.o.memoryMiB ?? 3072), '-display', 'none', '-vga', 'none', '-nodefaults', '-no-user-config', '-no-reboot', '-device', 'virtio-rng-pci'];
+    if (this.o.firmware === 'uefi') {
+      copyFileSync('/usr/share/OVMF/OVMF_VARS_4M.fd', join(dir, 'OVMF_VARS.fd'));
+      args.push('-drive', 'if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd', '-drive', `if=pflash,format=raw,file=${join(dir, 'OVMF_VARS.fd')}`);
+    }
+    const consoleFile = join(dir, 'console.log');
+    writeFileSync(consoleFile, '');
+    args.push('-drive', `file=${overlay},if=none,id=d${i},format=qcow2,cache=unsafe`, '-device', `virtio-blk-pci,drive=d${i},serial=anvil-disk${i},bootindex=1`, '-chardev', `file,id=con,path=${consoleFile}`, '-serial', 'chardev:con');
+    const t0 = Date.now();
+    const qemu = spawn('qemu-system-x86_64', args, { detached: true, stdio: 'ignore' });
+    const text = (): string => readFileSync(consoleFile, 'utf8').replace(/\r/g, '');
+    try {
+      const seen = await waitFor(`${this.o.name} booting disk${i} alone`, timeoutMs, () => Promise.resolve(re.test(text()) ? 'seen' : qemu.exitCode !== null ? 'ended' : undefined), 1000).catch((err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; its console ends:\n${text().slice(-3000)}`);
+      });
+      if (seen === 'ended') throw new Error(`QEMU ended (exit ${String(qemu.exitCode)}) before ${String(re)}:\n${text().slice(-3000)}`);
+      return { console: text(), seconds: (Date.now() - t0) / 1000 };
+    } finally {
+      await stopProcessGroup(qemu);
+    }
+  }
+
   /** Powers the machine off (by its pid) and stops the BMC. */
   async stop(): Promise<void> {
     const pidFile = join(this.o.dir, 'qemu.pid');

@@ -14,6 +14,10 @@ export interface ScenarioTimings {
   readonly total_s: number;
   /** The agent's own time: start → lookup, step start → plan, image written → step done. */
   readonly agent_overhead_s?: number;
+  /** Of that, the deployed OS's own tools run in its chroot (update-initramfs, grub-mkconfig, grub-install). */
+  readonly agent_overhead_in_chroot_s?: number;
+  /** Of that, what no command accounts for: the agent's own code, waits for devices, Ironic's calls. */
+  readonly agent_overhead_outside_commands_s?: number;
 }
 
 export interface AgentLine {
@@ -23,6 +27,8 @@ export interface AgentLine {
   /** A command the agent ran (its runner's op lines), and how it ended. */
   readonly cmd?: string;
   readonly exitCode?: number;
+  /** On a command's `[finished]`/`[failed]` line: how long it ran. */
+  readonly duration_ms?: number;
   /** The agent's progress events, as it also sends them to the driver-service. */
   readonly progress?: { readonly type?: string; readonly kind?: string; readonly status?: string };
 }
@@ -60,6 +66,12 @@ export function consoleTimings(i: { scenario: string; firmware: 'bios' | 'uefi';
   const imageWritten = lines.filter((l) => l.progress?.type === 'stage' && l.progress.status === 'end' && IMAGE_KINDS.has(l.progress.kind ?? '')).at(-1)?.time;
   const stepDone = lines.find((l) => l.msg === 'command succeeded' && l.command === 'deploy.execute_deploy_step')?.time;
   const parts = [seconds(agentStart, lookup), seconds(stepStart, plan), seconds(imageWritten, stepDone)];
+  // The commands that ended inside those windows (each line is logged when its command ends), split by where they ran.
+  const windows: Array<[number | undefined, number | undefined]> = [[agentStart, lookup], [stepStart, plan], [imageWritten, stepDone]];
+  const ended = lines.filter((l) => l.cmd !== undefined && l.duration_ms !== undefined && windows.some(([a, b]) => a !== undefined && b !== undefined && l.time > a && l.time <= b));
+  const sumS = (ls: AgentLine[]): number => Math.round(ls.reduce((t, l) => t + l.duration_ms!, 0) / 100) / 10;
+  const overhead = parts.every((p) => p !== undefined) ? Math.round(parts.reduce((a, b) => a! + b!, 0)! * 10) / 10 : undefined;
+  const inChroot = sumS(ended.filter((l) => l.cmd!.startsWith('chroot ')));
   return {
     scenario: i.scenario,
     firmware: i.firmware,
@@ -70,7 +82,9 @@ export function consoleTimings(i: { scenario: string; firmware: 'bios' | 'uefi';
     ...opt('plan_fetch_to_image_written_s', seconds(plan, imageWritten)),
     active_to_cloud_init_s: seconds(i.activeAt, i.markerAt)!,
     total_s: seconds(i.requestedAt, i.markerAt)!,
-    ...opt('agent_overhead_s', parts.every((p) => p !== undefined) ? Math.round(parts.reduce((a, b) => a! + b!, 0)! * 10) / 10 : undefined),
+    ...opt('agent_overhead_s', overhead),
+    ...opt('agent_overhead_in_chroot_s', overhead === undefined ? undefined : inChroot),
+    ...opt('agent_overhead_outside_commands_s', overhead === undefined ? undefined : Math.max(0, Math.round((overhead - sumS(ended)) * 10) / 10)),
   };
 }
 
