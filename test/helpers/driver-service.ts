@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '@anvil/shared';
+import { silentLogger, type Logger } from '@anvil/shared';
 import { loadConfig, startService, type RunningService } from '../../driver-service/src';
 import type { AgentProcess } from './agent-process';
 import { FileServer } from './http-server';
@@ -13,6 +13,8 @@ export interface DriverServiceOptions {
   readonly prefix: string;
   /** Settings beyond the port, public URL, data folder and Ironic URL, as ANVIL_* variables. */
   readonly env?: (work: string) => NodeJS.ProcessEnv;
+  /** The service's logger (default: silent), e.g. to a file in the work folder that the suite reads. */
+  readonly log?: (work: string) => Logger;
 }
 
 export interface DriverServiceRig {
@@ -57,7 +59,7 @@ export function useDriverService(o: DriverServiceOptions): DriverServiceRig {
       ANVIL_IRONIC_URL: ironic.url,
       ...o.env?.(work),
     });
-    service = await startService(config, { log: silentLogger(), watchIntervalMs: 500 });
+    service = await startService(config, { log: o.log?.(work) ?? silentLogger(), watchIntervalMs: 500 });
   }, 180_000);
 
   afterAll(async () => {

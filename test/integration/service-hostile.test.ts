@@ -5,29 +5,30 @@
  * logged; `.`/`..` never reach Ironic's URL; a layout with a duplicate key is refused as `anvil plan validate`
  * refuses it. A real Ironic (fake-hardware) holds the node; the service logs to a file the test greps.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { createLogger, silentLogger } from '@anvil/shared';
-import { IronicClient } from '@anvil/shared/openstack';
 import { CAPABILITY_HEADER, parseCapabilityUrl } from '@anvil/shared/protocol';
-import { loadConfig, startService, type RunningService } from '../../driver-service/src';
 import { agentApp, listen, REFUSALS_PER_MINUTE } from '../../agent/src/ramdisk/api-server';
 import type { CommandProcessor } from '../../agent/src/ramdisk/commands/registry';
-import { enrollNode, freePort, IronicServer } from '../helpers/ironic';
+import { useDriverService } from '../helpers/driver-service';
+import { enrollNode } from '../helpers/ironic';
 
-const work = mkdtempSync(join(tmpdir(), 'anvil-hostile-'));
-const logFile = join(work, 'service.log');
 const GUESSES_PER_MINUTE = 5;
-let ironic: IronicServer;
-let service: RunningService;
+const rig = useDriverService({
+  prefix: 'anvil-hostile-',
+  env: () => ({ ANVIL_CAPABILITY_FAILURES_PER_MINUTE: String(GUESSES_PER_MINUTE) }),
+  log: (work) => createLogger({ name: 'anvil-driver-service', level: 'info', destination: pino.destination({ dest: join(work, 'service.log'), sync: true }) }),
+});
+const { work } = rig;
+const logFile = join(work, 'service.log');
 let nodeUuid: string;
 let secret: string;
 
-const api = (path: string, init?: RequestInit): Promise<Response> => fetch(`${service.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+const { api } = rig;
 const progressPath = (node: string): string => `/v1/nodes/${node}/vendor_passthru/progress`;
 const auditRows = (): Array<{ node_uuid: string; outcome: string; source: string | null }> => {
   const db = new Database(join(work, 'data', 'anvil.sqlite'), { readonly: true });
@@ -39,7 +40,7 @@ const auditRows = (): Array<{ node_uuid: string; outcome: string; source: string
 };
 /** A request with its path sent as written (fetch's URL parser would turn `%2e%2e` into `..` and walk up). */
 function rawPost(path: string): Promise<{ status: number; body: { code?: string } }> {
-  const u = new URL(service.url);
+  const u = new URL(rig.service.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: u.hostname, port: u.port, method: 'POST', path, headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
@@ -53,28 +54,13 @@ function rawPost(path: string): Promise<{ status: number; body: { code?: string 
 const flushed = (): Promise<void> => new Promise((r) => setTimeout(r, 400));
 
 beforeAll(async () => {
-  ironic = await IronicServer.start();
-  const port = await freePort();
-  const config = loadConfig(undefined, {
-    ANVIL_LISTEN_PORT: String(port),
-    ANVIL_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    ANVIL_DATA_DIR: join(work, 'data'),
-    ANVIL_IRONIC_URL: ironic.url,
-    ANVIL_CAPABILITY_FAILURES_PER_MINUTE: String(GUESSES_PER_MINUTE),
-  });
-  service = await startService(config, { log: createLogger({ name: 'anvil-driver-service', level: 'info', destination: pino.destination({ dest: logFile, sync: true }) }), watchIntervalMs: 500 });
-  const node = await enrollNode(new IronicClient({ endpoint: ironic.url }), { name: 'hostile-0', mac: '52:54:00:66:00:01' });
+  const node = await enrollNode(rig.ironic.client(), { name: 'hostile-0', mac: '52:54:00:66:00:01' });
   nodeUuid = node.uuid;
   const adopted = await api(`/v1/nodes/${nodeUuid}/adopt`, { method: 'POST', body: '{}' });
   expect(adopted.status).toBe(200);
   secret = parseCapabilityUrl(((await adopted.json()) as { metadata_url: string }).metadata_url)!.secret;
 }, 180_000);
 
-afterAll(async () => {
-  await service?.close();
-  await ironic?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
 
 describe('the driver-service against a hostile client', () => {
   it('refuses a wrong capability before reading the body (403, not 413, for 2 MiB); with the right one the body limit is 413 request.too_large', async () => {
