@@ -446,6 +446,8 @@ describe('emulated server, UEFI (live bootstrap), a 1 GiB node: enroll → clean
     // LVM on the degraded RAID1 mounted, where cloud-init runs (seen at ~120 s under TCG; the login prompt comes later).
     const alone = await server.bootDiskAlone(1, /Cloud-init v\. \S+ running 'init'|lab-uefi login:/, 15 * 60_000);
     process.stdout.write(`lab uefi: disk1 alone booted its root (cloud-init running) in ${alone.seconds.toFixed(1)} s\n`);
+    mkdirSync(join(ARTIFACTS, 'console'), { recursive: true });
     writeFileSync(join(ARTIFACTS, 'console', 'lab-uefi-disk1-alone.log'), alone.console);
+    expect(alone.console).toMatch(/Cloud-init v\. \S+ running 'init'|lab-uefi login:/);
   }, 1_200_000);
 });
