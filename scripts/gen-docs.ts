@@ -205,6 +205,8 @@ const openapiPath = join(ROOT, 'docs/openapi/driver-service.yaml');
 const openapiYaml = fillProtocolComponents(readFileSync(openapiPath, 'utf8'));
 outputs.push(['docs/openapi/driver-service.yaml', openapiYaml]);
 outputs.push(['docs/reference/agent-contract.json', agentContract()]);
+// The same contract inside the conductor plugin's package, which reads its routes and keys from it.
+outputs.push(['contrib/ironic/anvil_ironic/contract.json', agentContract()]);
 // The driver-service's handler types, generated from its OpenAPI document (the source of truth), as it is
 // to be written (its protocol components regenerated), so --check compares against the fresh document.
 const openapiTs = execFileSync(process.execPath, [join(ROOT, 'node_modules/openapi-typescript/bin/cli.js')], { input: openapiYaml, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { AnvilError, compileValidated, renderActions, validatePlan, formatEntry, type CompiledPlan, type Logger, type ValidationResult } from '@anvil/shared';
+import { AnvilError, compileValidated, renderActions, validatePlan, formatEntry, type CompiledPlan, type InventoryT, type Logger, type ValidationResult } from '@anvil/shared';
 import { executePlan } from './execute/executor';
 import type { Runner } from './system/runner';
 import { planHash, StateStore } from './execute/state';
@@ -24,6 +24,8 @@ export interface ProvisionOptions {
   readonly runner: Runner;
   readonly log: Logger;
   readonly reporter: Reporter;
+  /** Told the disks as soon as they are read, before the plan is validated against them (the ramdisk sends them to the driver-service). */
+  readonly onInventory?: (inventory: InventoryT) => void;
 }
 
 export interface ProvisionResult {
@@ -56,6 +58,7 @@ export function detectFirmware(): 'bios' | 'uefi' {
 export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
   const text = o.planText ?? (await loadPlanText(o.plan, o.log));
   const inventory = await readInventory(o.runner, o.inventory);
+  o.onInventory?.(inventory);
   const validation = validatePlan(text, { inventory });
   if (!validation.report.valid) {
     const lines = validation.report.entries.filter((e) => e.severity === 'error').map((e) => formatEntry(e, o.plan));

@@ -7,6 +7,7 @@ import { bootstrapRoutes } from './routes/bootstraps';
 import { deploymentRoutes } from './routes/deployments';
 import { layoutRoutes } from './routes/layouts';
 import { agentRoutes } from './routes/metadata';
+import { validationRoutes } from './routes/validation';
 import { nodeRoutes } from './routes/nodes';
 import { operationRoutes } from './routes/operations';
 
@@ -38,6 +39,7 @@ export function serviceApp(d: ServiceDeps): express.Express {
   app.use(agentRoutes(d));
   app.use(operationRoutes(d));
   app.use(nodeRoutes(d));
+  app.use(validationRoutes(d));
   app.use(layoutRoutes(d));
   app.use(deploymentRoutes(d));
   app.use(bootstrapRoutes(d));

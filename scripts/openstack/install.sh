@@ -10,7 +10,8 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-PKGS=(ironic-api ironic-conductor keystone glance-api postgresql)
+# python3-pytest and python3-pip: the conductor plugin (contrib/ironic) is tested with Debian's pytest and installed with Debian's pip.
+PKGS=(ironic-api ironic-conductor keystone glance-api postgresql python3-pytest python3-pip)
 missing=()
 for p in "${PKGS[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")

@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '@anvil/shared';
 import { loadConfig, startService, type RunningService } from '../../driver-service/src';
 import type { AgentProcess } from './agent-process';
 import { FileServer } from './http-server';
-import { freePort, IronicServer } from './ironic';
+import { freePort, IronicServer, type IronicStartOptions } from './ironic';
 import { LoopDisks } from './loop';
 
 export interface DriverServiceOptions {
@@ -15,6 +15,8 @@ export interface DriverServiceOptions {
   readonly env?: (work: string) => NodeJS.ProcessEnv;
   /** The service's logger (default: silent), e.g. to a file in the work folder that the suite reads. */
   readonly log?: (work: string) => Logger;
+  /** How Ironic is started, knowing the URL the service will have (e.g. for the conductor plugin's [anvil]service_url). */
+  readonly ironic?: (serviceUrl: string) => IronicStartOptions;
 }
 
 export interface DriverServiceRig {
@@ -49,9 +51,9 @@ export function useDriverService(o: DriverServiceOptions): DriverServiceRig {
   };
 
   beforeAll(async () => {
-    ironic = await IronicServer.start();
-    await files.start();
     const port = await freePort();
+    ironic = await IronicServer.start(o.ironic?.(`http://127.0.0.1:${port}`));
+    await files.start();
     const config = loadConfig(undefined, {
       ANVIL_LISTEN_PORT: String(port),
       ANVIL_PUBLIC_URL: `http://127.0.0.1:${port}`,

@@ -55,6 +55,8 @@ export interface IronicStartOptions {
   readonly host?: string;
   /** Extra ironic.conf settings, merged over the defaults. */
   readonly conf?: IniSections;
+  /** Folders put on the conductor's PYTHONPATH, e.g. where the conductor plugin is installed (test/helpers/conductor-plugin.ts). */
+  readonly pythonPath?: readonly string[];
 }
 
 const IRONIC = '/usr/bin/ironic';
@@ -154,7 +156,8 @@ export class IronicServer {
     execFileSync('/usr/bin/sqlite3', [join(dir, 'ironic.sqlite'), 'PRAGMA journal_mode=WAL;'], { stdio: 'ignore' });
     const server = new IronicServer(dir, url, confPath);
     const out = openSync(join(dir, 'log', 'stdout.log'), 'a');
-    server.proc = spawn(IRONIC, ['--config-file', confPath], { detached: true, stdio: ['ignore', out, out] });
+    const env = o.pythonPath?.length ? { ...process.env, PYTHONPATH: [...o.pythonPath, process.env.PYTHONPATH].filter(Boolean).join(':') } : process.env;
+    server.proc = spawn(IRONIC, ['--config-file', confPath], { detached: true, stdio: ['ignore', out, out], env });
     const exited = new Promise<never>((_r, reject) => server.proc!.once('exit', (code) => reject(new Error(`ironic exited with ${code}:\n${server.logTail()}`))));
     exited.catch(() => undefined);
     try {

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import type { Logger } from '@anvil/shared';
+import type { InventoryT, Logger } from '@anvil/shared';
 import { CAPABILITY_HEADER, type ProgressReport } from '@anvil/shared/protocol';
 import type { ProgressEvent, Reporter } from './events';
 
@@ -38,6 +38,15 @@ export class HttpReporter implements Reporter {
     this.flush();
   }
 
+  /**
+   * The disks this agent sees, in a report of its own (sent now, after what is queued): a service that does
+   * not know the field refuses that report only, never the progress.
+   */
+  inventory(inventory: InventoryT): void {
+    this.flush();
+    this.sending = this.sending.then(() => this.send([], inventory));
+  }
+
   /** Resolves once everything emitted so far was sent (or given up on). */
   async drain(): Promise<void> {
     this.flush();
@@ -57,12 +66,12 @@ export class HttpReporter implements Reporter {
     this.sending = this.sending.then(() => this.send(events));
   }
 
-  private async send(events: ProgressEvent[]): Promise<void> {
+  private async send(events: ProgressEvent[], inventory?: InventoryT): Promise<void> {
     try {
       const res = await request(this.target.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [CAPABILITY_HEADER]: this.target.capability },
-        body: JSON.stringify({ events, ...(this.bootstrapUuid ? { bootstrap_uuid: this.bootstrapUuid } : {}) } satisfies ProgressReport),
+        body: JSON.stringify({ events, ...(this.bootstrapUuid ? { bootstrap_uuid: this.bootstrapUuid } : {}), ...(inventory ? { inventory } : {}) } satisfies ProgressReport),
         headersTimeout: 5000,
         bodyTimeout: 5000,
       });

@@ -182,6 +182,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/nodes/{node}/validation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the node's next deploy would get a plan that fits it (what the conductor plugin shows `baremetal node validate`)
+         * @description The layout the plan fetch would choose for the node now, filled from its instance_info as a deploy
+         *     would fill it (samples for the image and config drive when no deploy has set them), validated
+         *     against the disks the node's agent reported at the start of its last deploy step (`inventory` of
+         *     a progress report). Without an inventory the plan is checked on its own. `capability` says whether
+         *     `driver_info.anvil_metadata_url` holds the capability this service issued. Nothing is touched and
+         *     no Glance credential is made. The node may be named by uuid or name.
+         */
+        get: operations["validateNode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/bootstraps": {
         parameters: {
             query?: never;
@@ -458,6 +483,35 @@ export interface components {
             events: components["schemas"]["ProgressEvent"][];
             /** @description The bootstrap image the agent runs from (`anvil.bootstrap=` on its kernel command line), when it booted from one of the store. */
             bootstrap_uuid?: string;
+            /** @description The disks the agent sees, sent once per deploy step in a report of its own before the plan is validated: the service checks layouts against them (`GET /v1/nodes/{node}/validation`). */
+            inventory?: {
+                disks: {
+                    /** @description Kernel device path, e.g. `/dev/sda`. */
+                    name: string;
+                    /** @description Size in bytes. */
+                    size: number | string;
+                    /** @description Default 512. */
+                    logical_sector_size?: number;
+                    /** @description Default: the logical sector size. */
+                    physical_sector_size?: number;
+                    serial?: string | null;
+                    wwn?: string | null;
+                    vendor?: string | null;
+                    model?: string | null;
+                    hctl?: string | null;
+                    /** @description `/dev/disk/by-path/` links. */
+                    by_path?: string[];
+                    /** @description `/dev/disk/by-id/` links. */
+                    by_id?: string[];
+                    rotational?: boolean;
+                    removable?: boolean;
+                    read_only?: boolean;
+                    /** @description Devices stacked on this disk or its partitions (md, dm). */
+                    holders?: string[];
+                    /** @description Existing signatures (partition table, filesystems, md, LVM). */
+                    signatures?: string[];
+                }[];
+            };
         };
         /** @description One deploy of a node. */
         Deployment: {
@@ -486,6 +540,43 @@ export interface components {
              * @description When Ironic showed the deploy over and the capability was rotated.
              */
             closed_at: string | null;
+        };
+        /** @description One finding about the node’s plan. */
+        ValidationEntry: {
+            /** @enum {string} */
+            severity: "error" | "warning";
+            /** @description A validation code (docs/reference/validation-codes.md). */
+            code: string;
+            /** @description RFC 6901 JSON pointer into the node’s plan. */
+            pointer: string;
+            message: string;
+        };
+        /** @description Whether the node’s next deploy would get a plan that fits it. */
+        NodeValidation: {
+            node_uuid: string;
+            /** @description The layout the next deploy would use. */
+            layout: string;
+            /** @description Why that layout (e.g. `instance_info.anvil_layout`, `trait CUSTOM_ANVIL_RAID10`). */
+            via: string;
+            /**
+             * @description Whether `driver_info.anvil_metadata_url` holds the capability the service issued (`stale`: re-adopt the node).
+             * @enum {string}
+             */
+            capability: "current" | "missing" | "stale";
+            /** @description The disks the plan was checked against; null when no agent of this node has reported any (the sizes are then checked against the plan’s own hints, and the agent checks the real disks before it touches them). */
+            inventory: {
+                /**
+                 * @description Who reported it: the agent, at the start of the node’s last deploy step.
+                 * @constant
+                 */
+                source: "agent";
+                /** Format: date-time */
+                reported_at: string;
+                disks: number;
+            } | null;
+            /** @description No errors: the plan validates (against the inventory, when there is one) and the capability is current. */
+            valid: boolean;
+            entries: components["schemas"]["ValidationEntry"][];
         };
     };
     responses: {
@@ -809,6 +900,31 @@ export interface operations {
                 };
             };
             404: components["responses"]["Error"];
+        };
+    };
+    validateNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ironic node UUID (names are accepted where an operator calls). */
+                node: components["parameters"]["Node"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verdict, with the validator's entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeValidation"];
+                };
+            };
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
         };
     };
     listBootstraps: {

@@ -1,6 +1,6 @@
 import { AnvilError } from '@anvil/shared';
 import { type IronicClient, type JsonPatchOp } from '@anvil/shared/openstack';
-import { LAYOUT_KEY, METADATA_URL_KEY } from '@anvil/shared/protocol';
+import { ANVIL_DEPLOY_INTERFACES, LAYOUT_KEY, METADATA_URL_KEY } from '@anvil/shared/protocol';
 import type { ServiceConfigT } from '../config';
 import type { Repository } from '../store/repository';
 import { activeImage, bootstrapPatch } from './bootstrap';
@@ -17,7 +17,8 @@ export interface Adoption {
 }
 
 /**
- * Adopts a node: custom-agent as its deploy interface where Ironic allows the change, and a fresh
+ * Adopts a node: custom-agent as its deploy interface where Ironic allows the change (unless it has one of
+ * ANVIL_DEPLOY_INTERFACES already), and a fresh
  * capability URL in driver_info.anvil_metadata_url (the old one stops working).
  */
 export async function adoptNode(ironic: IronicClient, repo: Repository, config: ServiceConfigT, ident: string, layout?: string): Promise<Adoption> {
@@ -30,7 +31,8 @@ export async function adoptNode(ironic: IronicClient, repo: Repository, config: 
   // A node adopted after an activation boots the active bootstrap image, as the nodes activation re-pointed.
   const image = await activeImage(config);
   if (image) ops.push(...bootstrapPatch(config, image));
-  if (node.deploy_interface !== 'custom-agent') {
+  const keeps = (ANVIL_DEPLOY_INTERFACES as readonly string[]).includes(node.deploy_interface ?? '');
+  if (!keeps) {
     if (!INTERFACE_STATES.includes(node.provision_state) && !node.maintenance) {
       throw new AnvilError('adopt.wrong_state', `node ${node.uuid} is ${node.provision_state}: Ironic changes its deploy interface only in ${INTERFACE_STATES.join(', ')} or in maintenance`, { state: node.provision_state });
     }
@@ -38,7 +40,7 @@ export async function adoptNode(ironic: IronicClient, repo: Repository, config: 
   }
   await ironic.patchNode(node.uuid, ops);
   await repo.upsertNode({ uuid: node.uuid, capability_hash: hashSecret(secret), layout: layout ?? null, adopted_at: new Date().toISOString() });
-  return { node_uuid: node.uuid, metadata_url: url, deploy_interface: 'custom-agent', layout: layout ?? null };
+  return { node_uuid: node.uuid, metadata_url: url, deploy_interface: keeps ? node.deploy_interface! : 'custom-agent', layout: layout ?? null };
 }
 
 /** A new capability for a node whose deploy ended: the URL the agent used stops working. */

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { AnvilError } from '@anvil/shared';
-import { DEPLOYMENT_EVENT } from '@anvil/shared/protocol';
+import { DEPLOYMENT_EVENT, DEPLOYMENT_ROUTE } from '@anvil/shared/protocol';
 import type { DeploymentBody } from '../api/types';
 import type { ServiceDeps } from '../deps';
 import { param } from './params';
@@ -10,7 +10,7 @@ export function deploymentRoutes(d: ServiceDeps): Router {
   r.get('/v1/deployments', d.auth.require('read'), async (_req, res) => {
     res.json({ deployments: (await d.repo.deployments()) satisfies DeploymentBody[] });
   });
-  r.get('/v1/deployments/:node', d.auth.require('read'), async (req, res) => {
+  r.get(DEPLOYMENT_ROUTE, d.auth.require('read'), async (req, res) => {
     const dep = await d.repo.latestDeployment(param(req, 'node'));
     if (!dep) throw new AnvilError('deployment.not_found', `no deployment of node ${param(req, 'node')}`);
     res.json(dep satisfies DeploymentBody);

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { AnvilError } from '@anvil/shared';
-import { httpClient } from '@anvil/shared/openstack';
-import { CAPABILITY_HEADER, METADATA_ROUTE, PASSTHRU_ROUTE, PLACEHOLDERS, PROGRESS_METHOD, ProgressReport } from '@anvil/shared/protocol';
+import { CAPABILITY_HEADER, METADATA_ROUTE, PASSTHRU_ROUTE, PROGRESS_METHOD, ProgressReport } from '@anvil/shared/protocol';
 import type { ServiceDeps } from '../deps';
 import { secretMatches } from '../nodes/capability';
-import { checksumFileReader, fillLayout, SAMPLE_GRANT, SAMPLE_VALUES, valuesFromInstanceInfo, withGlanceImage } from '../plan/fill';
-import { selectLayout } from '../plan/layout-select';
+import { fillLayout } from '../plan/fill';
+import { checkableText, checksumFiles, nodePlanInputs } from '../plan/node-plan';
 import { PlanValidity } from '../plan/validity';
 import { DEPLOYING } from '../nodes/deploying-cache';
 import { BODY_LIMITS, jsonBody } from './bodies';
@@ -14,16 +13,13 @@ import { auditNodeId, capabilityGuard, sourceOf as source } from './capability-g
 import { param } from './params';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const SAMPLE_ID = '00000000-0000-0000-0000-000000000000';
 
 /** The routes agents call with the node's capability: the plan, and progress reports. */
 export function agentRoutes(d: ServiceDeps): Router {
   const r = Router({ caseSensitive: true });
   const validity = new PlanValidity();
   const guard = capabilityGuard(d);
-  // instance_info.image_checksum may name a checksums file (Ironic's standalone mode): read with the shared retry policy.
-  const checksumHttp = httpClient({ baseURL: '', timeoutMs: 15_000, retries: 2 });
-  const readChecksumFile = checksumFileReader(async (url) => (await checksumHttp.get<string>(url, { responseType: 'text', transformResponse: (x: string) => x, maxContentLength: 1 << 20 })).data);
+  const readChecksumFile = checksumFiles();
 
   // Refusals are warnings (someone holds a wrong or old capability, or guesses): the guard bounds how many.
   const authorise = async (nodeUuid: string, secret: string | undefined, req: Request, action: string): Promise<void> => {
@@ -50,24 +46,11 @@ export function agentRoutes(d: ServiceDeps): Router {
         d.writer.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
         throw new AnvilError('metadata.not_deploying', `node ${uuid} is ${node.provision_state}; its plan is served only while it deploys`, { state: node.provision_state }, 409);
       }
-      let values = await valuesFromInstanceInfo(node.instance_info, readChecksumFile);
-      let image: { id: string; anvil_layout?: unknown } | undefined;
-      if (values.unresolvedGlanceImage !== undefined) {
-        if (!d.glance) throw new AnvilError('metadata.glance_needs_keystone', `instance_info.image_source ${values.unresolvedGlanceImage} is a Glance image: configure the service's Keystone credentials (keystone.*) so it can grant the agent access, or give an http(s) URL`, {}, 409);
-        const gi = await d.glance.image(values.unresolvedGlanceImage);
-        if (gi.status !== 'active') throw new AnvilError('metadata.glance_not_active', `Glance image ${gi.id} is ${gi.status}, not active`, { status: gi.status }, 409);
-        // A sample grant until the plan is known valid: only a valid plan gets a real credential.
-        values = withGlanceImage(values, gi, SAMPLE_GRANT);
-        image = gi;
-      }
-      const { layout, via } = await selectLayout(node, d.repo, d.config.default_layout, image);
+      const { layout, via, values, image } = await nodePlanInputs(d, node, readChecksumFile);
       const deployment = await d.tracker.begin(uuid, layout.name);
       const meta = { nodeUuid: uuid, deploymentId: deployment.id, layout: layout.name };
       let plan = fillLayout(layout.plan, values, meta);
-      // A config drive left for the agent to fill is checked with a sample in its place, and the node and
-      // deployment ids with fixed ones: plans that differ only there are the same plan to the validator.
-      const sameForAll = { ...plan, metadata: { ...(plan.metadata as Record<string, unknown>), node_uuid: SAMPLE_ID, deployment_id: SAMPLE_ID } };
-      const checkable = JSON.stringify(sameForAll).replace(JSON.stringify(PLACEHOLDERS.configdrive), JSON.stringify(SAMPLE_VALUES.configdrive));
+      const checkable = checkableText(plan);
       const report = validity.report(checkable);
       if (!report.valid) {
         const first = report.entries.find((e) => e.severity === 'error')!;
@@ -99,7 +82,7 @@ export function agentRoutes(d: ServiceDeps): Router {
     await authorise(param(req, 'node'), req.get(CAPABILITY_HEADER), req, 'progress');
     next();
   };
-  r.post(PASSTHRU_ROUTE, guard, authoriseProgress, jsonBody(BODY_LIMITS.progress), (req, res) => {
+  r.post(PASSTHRU_ROUTE, guard, authoriseProgress, jsonBody(BODY_LIMITS.progress), async (req, res) => {
     const uuid = param(req, 'node');
     const body = ProgressReport.safeParse(req.body);
     if (!body.success) {
@@ -107,6 +90,11 @@ export function agentRoutes(d: ServiceDeps): Router {
       throw new AnvilError('request.invalid', `progress report: ${body.error.issues[0]?.path.join('.') ?? ''} ${body.error.issues[0]?.message ?? ''}`);
     }
     // Queued, written with the other reports within progress_flush_ms (progress/writer.ts); counted when written.
+    if (body.data.inventory) {
+      // Once per deploy step, in a report of its own: written now (layouts are checked against it).
+      await d.repo.setNodeInventory(uuid, body.data.inventory);
+      d.log.info({ node_uuid: uuid, disks: body.data.inventory.disks.length }, 'inventory reported');
+    }
     d.writer.report(uuid, body.data.events, body.data.bootstrap_uuid);
     res.status(202).end();
   });

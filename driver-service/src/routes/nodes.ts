@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { NODE_ROUTE } from '@anvil/shared/protocol';
 import { AnvilError } from '@anvil/shared';
 import type { AdoptionBody, NodeBody } from '../api/types';
 import type { ServiceDeps } from '../deps';
@@ -19,7 +20,7 @@ export function nodeRoutes(d: ServiceDeps): Router {
     d.log.info({ node_uuid: result.node_uuid, layout: result.layout }, 'node adopted');
     res.json(result satisfies AdoptionBody);
   });
-  r.get('/v1/nodes/:node', d.auth.require('read'), async (req, res) => {
+  r.get(NODE_ROUTE, d.auth.require('read'), async (req, res) => {
     const node = await d.repo.node(nodeIdent(req));
     if (!node) throw new AnvilError('node.not_found', `the service has not adopted a node ${param(req, 'node')}`);
     res.json({ node_uuid: node.uuid, layout: node.layout, adopted_at: node.adopted_at, bootstrap_uuid: node.bootstrap_uuid, bootstrap_reported_at: node.bootstrap_reported_at } satisfies NodeBody);

@@ -66,6 +66,17 @@ export function migrations(dialect: Dialect): MigrationProvider {
         await db.schema.alterTable('nodes').addColumn('bootstrap_reported_at', 'text').execute();
       },
     },
+    // The disks an agent reports at the start of a deploy step, which layouts are checked against before a deploy.
+    '003_node_inventories': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('node_inventories')
+          .addColumn('node_uuid', 'text', (c) => c.primaryKey())
+          .addColumn('inventory', 'text', (c) => c.notNull())
+          .addColumn('reported_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(all) };
 }

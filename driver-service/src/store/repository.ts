@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
+import { Inventory, type InventoryT } from '@anvil/shared';
 import { Deployment } from '@anvil/shared/protocol';
 import type { Tables } from './schema';
 
@@ -76,6 +77,21 @@ export class Repository {
   /** The bootstrap an agent of the node reported running from. */
   async setNodeBootstrap(uuid: string, bootstrapUuid: string): Promise<void> {
     await this.db.updateTable('nodes').set({ bootstrap_uuid: bootstrapUuid, bootstrap_reported_at: new Date().toISOString() }).where('uuid', '=', uuid).execute();
+  }
+
+  /** The disks an agent of the node reported (the latest report replaces the one before). */
+  async setNodeInventory(uuid: string, inventory: InventoryT): Promise<void> {
+    const row = { node_uuid: uuid, inventory: JSON.stringify(inventory), reported_at: new Date().toISOString() };
+    await this.db
+      .insertInto('node_inventories')
+      .values(row)
+      .onConflict((oc) => oc.column('node_uuid').doUpdateSet({ inventory: row.inventory, reported_at: row.reported_at }))
+      .execute();
+  }
+
+  async nodeInventory(uuid: string): Promise<{ inventory: InventoryT; reported_at: string } | undefined> {
+    const r = await this.db.selectFrom('node_inventories').selectAll().where('node_uuid', '=', uuid).executeTakeFirst();
+    return r === undefined ? undefined : { inventory: Inventory.parse(JSON.parse(r.inventory)), reported_at: r.reported_at };
   }
 
   async rotateCapability(uuid: string, hash: string): Promise<void> {

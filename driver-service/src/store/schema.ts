@@ -11,6 +11,14 @@ export interface NodesTable {
   bootstrap_reported_at: string | null;
 }
 
+/** The disks an agent of the node last reported (migration 003): one row per node, kept apart from `nodes` so listing nodes never reads them. */
+export interface NodeInventoriesTable {
+  node_uuid: string;
+  /** The protocol's Inventory, as JSON text. */
+  inventory: string;
+  reported_at: string;
+}
+
 export interface LayoutsTable {
   name: string;
   description: string | null;
@@ -63,6 +71,7 @@ export interface AuditTable {
 
 export interface Tables {
   nodes: NodesTable;
+  node_inventories: NodeInventoriesTable;
   layouts: LayoutsTable;
   deployments: DeploymentsTable;
   credentials: CredentialsTable;

@@ -9,6 +9,11 @@
 export const METADATA_URL_KEY = 'anvil_metadata_url';
 /** The driver_info / instance_info key naming the layout. */
 export const LAYOUT_KEY = 'anvil_layout';
+/**
+ * The deploy interfaces that run Anvil's agent: Ironic's stock `custom-agent`, and `anvil`, the conductor
+ * plugin's (contrib/ironic). Adoption keeps either and sets `custom-agent` otherwise.
+ */
+export const ANVIL_DEPLOY_INTERFACES = ['custom-agent', 'anvil'] as const;
 /** The header that carries the capability secret on progress reports. Lower case, as Node gives headers. */
 export const CAPABILITY_HEADER = 'x-anvil-capability';
 

@@ -6,3 +6,4 @@ export * from './capability';
 export * from './redact';
 export * from './plan-fill';
 export * from './instance-info';
+export * from './validation';

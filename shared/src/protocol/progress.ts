@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Inventory } from '../inventory/schema';
 import { protocolSchemas } from './registry';
 
 /*
@@ -56,5 +57,6 @@ export const ProgressReport = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
     .optional().describe('The bootstrap image the agent runs from (`anvil.bootstrap=` on its kernel command line), when it booted from one of the store.'),
+  inventory: Inventory.optional().describe('The disks the agent sees, sent once per deploy step in a report of its own before the plan is validated: the service checks layouts against them (`GET /v1/nodes/{node}/validation`).'),
 }).describe('A batch of progress events, oldest first.').register(protocolSchemas, { id: 'ProgressReport' });
 export type ProgressReport = z.infer<typeof ProgressReport>;

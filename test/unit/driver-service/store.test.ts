@@ -13,10 +13,21 @@ describe('the store', () => {
   it('migrations are recorded and run once; reopening keeps the data', async () => {
     const again = await openDatabase({ dataDir: store.dir, log: silentLogger() });
     const rows = await sql<{ n: number }>`SELECT count(*) AS n FROM anvil_migrations`.execute(again.db);
-    expect(rows.rows[0]!.n).toBe(2); // 001_initial, 002_bootstrap_uuid
+    expect(rows.rows[0]!.n).toBe(3); // 001_initial, 002_bootstrap_uuid, 003_node_inventories
     const second = new Repository(again.db);
     expect((await second.layouts()).map((l) => l.name)).toEqual(['a', 'b', 'fallback', 'from-image', 'from-trait']);
     await again.close();
+  });
+
+  it('keeps the latest inventory an agent reported per node, apart from the node rows', async () => {
+    const { repo } = store;
+    expect(await repo.nodeInventory('inv-node')).toBeUndefined();
+    await repo.setNodeInventory('inv-node', { disks: [{ name: '/dev/sda', size: 1000 }] });
+    await repo.setNodeInventory('inv-node', { disks: [{ name: '/dev/sda', size: 2000, serial: 'S1' }, { name: '/dev/sdb', size: '3000' }] });
+    const held = await repo.nodeInventory('inv-node');
+    expect(held?.inventory).toEqual({ disks: [{ name: '/dev/sda', size: 2000, serial: 'S1' }, { name: '/dev/sdb', size: '3000' }] });
+    expect(Date.parse(held!.reported_at)).toBeGreaterThan(0);
+    expect(await repo.nodeInventory('other-node')).toBeUndefined();
   });
 
   it('one open deployment per node, however many begin it; a lease is held by one replica at a time', async () => {

@@ -1,4 +1,4 @@
-import { AnvilError } from '@anvil/shared';
+import { AnvilError, type InventoryT } from '@anvil/shared';
 import { z } from 'zod';
 import { provision } from '../../provision';
 import { readInventory } from '../../inventory/lsblk';
@@ -63,6 +63,7 @@ async function runProvision(ctx: AgentContext, p: z.infer<typeof ExecuteParams>,
       runner: ctx.runner,
       log,
       reporter: http ? new MultiReporter([ctx.reporter, http]) : ctx.reporter,
+      ...(http ? { onInventory: (inventory: InventoryT) => http.inventory(inventory) } : {}),
     });
     ctx.lastCompiled = result.compiled;
     return {

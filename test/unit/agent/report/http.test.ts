@@ -49,4 +49,30 @@ describe('the HTTP reporter', () => {
     await new Promise<void>((r) => server.close(() => r()));
     expect(bodies.map((b) => ProgressReport.parse(b).bootstrap_uuid)).toEqual([uuid]);
   });
+
+  it('sends the inventory in a report of its own, after the events queued before it', async () => {
+    const bodies: unknown[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(text));
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/nodes/n/vendor_passthru/progress`;
+    const reporter = new HttpReporter({ url, capability: 'c' }, silentLogger(), 60_000);
+    reporter.emit({ type: 'stage', seq: 1, total: 2, kind: 'partition', id: 'd', status: 'start' });
+    reporter.inventory({ disks: [{ name: '/dev/vda', size: 8589934592, rotational: false }] });
+    reporter.emit({ type: 'done', result: 'ok', duration_ms: 1 });
+    await reporter.drain();
+    await new Promise<void>((r) => server.close(() => r()));
+    const reports = bodies.map((b) => ProgressReport.parse(b));
+    expect(reports.map((r) => [r.events.map((e) => e.type), r.inventory?.disks.map((d) => d.name)])).toEqual([
+      [['stage'], undefined],
+      [[], ['/dev/vda']],
+      [['done'], undefined],
+    ]);
+  });
 });

@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import { AnvilError, validatePlan } from '@anvil/shared';
+import { METADATA_URL_KEY, parseCapabilityUrl, VALIDATION_ROUTE, type NodeValidation } from '@anvil/shared/protocol';
+import type { ServiceDeps } from '../deps';
+import { secretMatches } from '../nodes/capability';
+import { fillLayout, SAMPLE_VALUES } from '../plan/fill';
+import { checkableText, checksumFiles, NO_DEPLOYMENT, nodePlanInputs } from '../plan/node-plan';
+import { nodeIdent } from './params';
+
+/**
+ * `GET /v1/nodes/{node}/validation`: would the node's next deploy get a plan that fits it? The layout the plan
+ * fetch would choose, filled from instance_info as it would be (samples for what a deploy has not set yet),
+ * validated against the disks its agent last reported. What the conductor plugin's validate() shows
+ * `baremetal node validate`; nothing is touched and no credential is made.
+ */
+export function validationRoutes(d: ServiceDeps): Router {
+  const r = Router({ caseSensitive: true });
+  const readChecksumFile = checksumFiles();
+  r.get(VALIDATION_ROUTE, d.auth.require('read'), async (req, res) => {
+    const node = await d.ironic.getNode(nodeIdent(req));
+    const row = await d.repo.node(node.uuid);
+    if (!row) throw new AnvilError('node.not_found', `the service has not adopted node ${node.uuid}: adopt it first (anvil node adopt ${node.uuid})`);
+    const url = node.driver_info[METADATA_URL_KEY];
+    const cap = typeof url === 'string' ? parseCapabilityUrl(url) : undefined;
+    const capability = cap === undefined ? 'missing' : cap.node === node.uuid && secretMatches(cap.secret, row.capability_hash) ? 'current' : 'stale';
+    const { layout, via, values } = await nodePlanInputs(d, node, readChecksumFile);
+    const plan = fillLayout(layout.plan, { ...SAMPLE_VALUES, ...values }, { nodeUuid: node.uuid, deploymentId: NO_DEPLOYMENT, layout: layout.name });
+    const held = await d.repo.nodeInventory(node.uuid);
+    const { report } = validatePlan(checkableText(plan), held ? { inventory: held.inventory } : {});
+    const body: NodeValidation = {
+      node_uuid: node.uuid,
+      layout: layout.name,
+      via,
+      capability,
+      inventory: held ? { source: 'agent', reported_at: held.reported_at, disks: held.inventory.disks.length } : null,
+      valid: report.valid && capability === 'current',
+      entries: report.entries.map((e) => ({ severity: e.severity, code: e.code, pointer: e.pointer, message: e.message })),
+    };
+    res.json(body);
+  });
+  return r;
+}
