@@ -88,10 +88,13 @@ class AnvilDeploy(agent.CustomAgentDeploy):
         if len(errors) > SHOWN_ERRORS:
             shown += _(' (and %d more)') % (len(errors) - SHOWN_ERRORS)
         inventory = verdict.get('inventory')
-        against = (_(' (its %(n)d disks as its agent reported them at '
-                     '%(at)s)') % {'n': inventory['disks'],
-                                   'at': inventory['reported_at']}
-                   if inventory else '')
+        against = ''
+        if inventory:
+            n = inventory['disks']
+            against = (_(' (its %(n)d %(disks)s as its agent reported them at '
+                         '%(at)s)')
+                       % {'n': n, 'disks': _('disk') if n == 1 else _('disks'),
+                          'at': inventory['reported_at']})
         raise exception.InvalidParameterValue(
             _('Anvil layout %(layout)s (%(via)s) does not fit node '
               '%(node)s%(against)s: %(errors)s')
@@ -126,16 +129,26 @@ class AnvilDeploy(agent.CustomAgentDeploy):
         # The latest deployment is this deploy's only once the agent fetched
         # its plan; before that it is the last one, already closed.
         if not dep or dep.get('closed_at'):
+            LOG.debug('No Anvil deployment of node %s has begun yet',
+                      node.uuid)
             return
         summary = progress.summary(dep)
         if node.driver_internal_info.get(progress.KEY) == summary:
+            LOG.debug('Anvil progress of node %s unchanged', node.uuid)
             return
         try:
             task.upgrade_lock(retry=False)
         except exception.NodeLocked:
+            LOG.debug('Node %s is locked; its Anvil progress waits for the '
+                      'next heartbeat', node.uuid)
             return
+        # Upgrading the lock reloads the node: the object read before is stale,
+        # and the heartbeat saves the new one after this.
+        node = task.node
         node.set_driver_internal_info(progress.KEY, summary)
         node.save()
+        LOG.debug('Anvil progress of node %(node)s: %(summary)s',
+                  {'node': node.uuid, 'summary': summary})
 
     @METRICS.timer('AnvilDeploy.prepare')
     def prepare(self, task):

@@ -46,10 +46,12 @@ class StatusMixin(object):
         """True when the method is ``status`` (which needs no BMC access)."""
         if method != STATUS:
             return False
-        if kwargs:
+        # The conductor passes the request's http_method; anything else came from the caller.
+        extra = sorted(k for k in kwargs if k != 'http_method')
+        if extra:
             raise exception.InvalidParameterValue(
                 _('The status method takes no arguments (got %s)')
-                % ', '.join(sorted(kwargs)))
+                % ', '.join(extra))
         return True
 
 

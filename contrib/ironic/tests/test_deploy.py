@@ -9,6 +9,8 @@ from ironic.drivers.modules import agent
 from anvil_ironic import deploy
 from anvil_ironic import progress
 
+from tests.conftest import FakeNode
+
 NODE = '1be26c0b-03f2-4d2e-ae87-c02d7f33c123'
 VALIDATION = '/v1/nodes/%s/validation' % NODE
 DEPLOYMENT = '/v1/deployments/%s' % NODE
@@ -121,8 +123,16 @@ def heartbeat(task):
 def test_heartbeat_during_a_deploy_keeps_a_progress_summary(service, task):
     task.node.provision_state = states.DEPLOYWAIT
     service.answers[DEPLOYMENT] = (200, RUNNING)
+    stale = task.node
+    reloaded = FakeNode(provision_state=states.DEPLOYWAIT)
+
+    def reserve(retry=True):
+        # As Ironic's TaskManager does: the exclusive lock comes with the node read again.
+        task.node = reloaded
+    task.upgrade_lock.side_effect = reserve
     parent = heartbeat(task)
     assert parent.called
+    assert progress.KEY not in stale.driver_internal_info and stale.saved == 0
     assert task.node.driver_internal_info[progress.KEY] == {
         'deployment': 'dep-1', 'state': 'running', 'stage': 'write_image root', 'updated_at': '2026-12-02T14:00:09Z',
         'step': '5/12', 'percent': 25, 'rate_mib_s': 110.0, 'eta_seconds': 14,

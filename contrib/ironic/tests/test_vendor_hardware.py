@@ -50,7 +50,7 @@ def test_bmc_vendor_methods_are_kept_beside_status():
 
 def test_status_needs_no_bmc_and_takes_no_arguments(task):
     v = vendor.AnvilIPMIVendor()
-    v.validate(task, 'status')  # no ipmi_address needed
+    v.validate(task, 'status', http_method='GET')  # no ipmi_address needed; the conductor passes http_method
     with pytest.raises(exception.InvalidParameterValue, match='takes no arguments'):
         v.validate(task, 'status', foo='1')
     with pytest.raises(exception.InvalidParameterValue, match='Unsupported method'):
