@@ -90,7 +90,7 @@ describe('the conductor plugin in a real conductor', () => {
     await client.deleteNode(node.uuid);
   });
 
-  it('deploys a node with the anvil interface to active, answers status and keeps a progress summary during it, then refuses a layout that does not fit the disks its agent reported', async () => {
+  it('deploys a node with the anvil interface to active, answers status and keeps a progress summary during it, then refuses a layout that does not fit the disks its agent reported, and lets a deploy template choose the layout', async () => {
     const dev = loops.create('plugin', 160 * MiB);
     await putLayout('small', layout(dev, '120MiB'));
     await putLayout('too-big', layout(dev, '64GiB'));
@@ -142,6 +142,12 @@ describe('the conductor plugin in a real conductor', () => {
     expect(active.driver_internal_info.anvil_progress).toMatchObject({ state: 'succeeded' });
     process.stdout.write(`conductor plugin: deploy interface anvil to active in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 
+    // The deploy is closed once the service has seen it over and rotated the node's capability.
+    await waitFor('the deployment to be closed', 30_000, async () => {
+      const dep = (await (await api(`/v1/deployments/${node.uuid}`)).json()) as { closed_at: string | null };
+      return dep.closed_at ? true : undefined;
+    }, 200);
+
     // The agent reported its disks: the service checks layouts against them.
     const verdict = (await (await api(`/v1/nodes/${node.uuid}/validation`)).json()) as { valid: boolean; inventory: { disks: number } | null };
     expect(verdict).toMatchObject({ valid: true, inventory: { source: 'agent', disks: 1 } });
@@ -165,5 +171,18 @@ describe('the conductor plugin in a real conductor', () => {
     const after = await client.getNode(node.uuid);
     expect(after.provision_state).toBe('available');
     expect(execFileSync(tool('sfdisk'), ['--dump', dev], { encoding: 'utf8' })).toBe(before);
+
+    // A deploy template named after a trait the deploy asks for picks the layout through the step's argument,
+    // over driver_info's too-big: validate asks about it, and the agent fetches it.
+    const template = await ironic<{ name: string }>('/v1/deploy_templates', { method: 'POST', body: JSON.stringify({ name: 'CUSTOM_ANVIL_SMALL', steps: [{ interface: 'deploy', step: 'anvil_provision', args: { layout: 'small' }, priority: 80 }] }) });
+    expect(template.status).toBe(201);
+    expect((await ironic(`/v1/nodes/${node.uuid}/traits/CUSTOM_ANVIL_SMALL`, { method: 'PUT' })).status).toBe(204);
+    await client.patchNode(node.uuid, [{ op: 'add', path: '/instance_info/traits', value: ['CUSTOM_ANVIL_SMALL'] }]);
+    expect((await ironic<Validation>(`/v1/nodes/${node.uuid}/validate`)).body.deploy?.result).toBe(true);
+    agents.push(await AgentProcess.start({ apiUrl: rig.ironic.url, mac, disks: [dev], dir: join(work, 'agent-2') }));
+    const again = await main(['node', 'anvil', 'deploy', 'plugin-node', '--ironic-url', rig.ironic.url, '--image', files.url('/root.tar'), '--checksum', `sha256:${sum}`, '--service', rig.service.url, '--wait', '--timeout', '180'], { out: () => undefined, err: () => undefined });
+    expect(again).toBe(0);
+    const second = (await (await api(`/v1/deployments/${node.uuid}`)).json()) as { layout: string; state: string };
+    expect(second).toMatchObject({ layout: 'small', state: 'succeeded' });
   }, 300_000);
 });

@@ -1,6 +1,6 @@
 import { AnvilError, type InventoryT, type Logger } from '@anvil/shared';
 import { isRetryable, withRetry } from '@anvil/shared/http';
-import { fillPlan, hasConfigdrivePlaceholder, MASKED, METADATA_URL_KEY, redactUrl } from '@anvil/shared/protocol';
+import { fillPlan, hasConfigdrivePlaceholder, LAYOUT_NAME, LAYOUT_QUERY, MASKED, METADATA_URL_KEY, redactUrl } from '@anvil/shared/protocol';
 import { z } from 'zod';
 import { request } from 'undici';
 import { planFromInstanceInfo } from './instance-plan';
@@ -23,6 +23,7 @@ export const ConductorNode = z.looseObject({
 export type ConductorNodeT = z.infer<typeof ConductorNode>;
 
 export const StepArgs = z.looseObject({
+  layout: z.string().regex(LAYOUT_NAME, 'a layout name: lower-case letters, digits, - and _').optional(),
   plan_url: z.string().url().optional(),
   plan: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
 });
@@ -87,6 +88,13 @@ function inline(value: unknown, what: string): string {
   return JSON.stringify(value);
 }
 
+/** The capability URL asking for a layout by name (the deploy step's `layout` argument). */
+function withLayout(metadataUrl: string, layout: string): string {
+  const u = new URL(metadataUrl);
+  u.searchParams.set(LAYOUT_QUERY, layout);
+  return u.toString();
+}
+
 /**
  * The plan for this deploy, in order: the step's arguments (`plan_url` or an inline `plan`), the node's
  * `driver_info.anvil_metadata_url` (the driver-service), `instance_info.anvil_plan`, or a whole-disk plan
@@ -100,7 +108,8 @@ export async function resolvePlan(args: Record<string, unknown>, node: Conductor
   const meta = node.driver_info[METADATA_URL_KEY];
   if (typeof meta === 'string' && meta) {
     if (MASKED.test(meta)) throw new AnvilError('plan.masked', 'driver_info.anvil_metadata_url reached the agent masked by Ironic; re-adopt the node so the URL carries its secret in the path');
-    return { text: fillConfigdrive(await fetchText(meta, log, 'driver_info.anvil_metadata_url'), node), origin: 'driver_info.anvil_metadata_url', name: redactUrl(meta) };
+    const url = a.data.layout ? withLayout(meta, a.data.layout) : meta;
+    return { text: fillConfigdrive(await fetchText(url, log, 'driver_info.anvil_metadata_url'), node), origin: 'driver_info.anvil_metadata_url', name: redactUrl(url) };
   }
   const ii = node.instance_info;
   if (ii.anvil_plan !== undefined && ii.anvil_plan !== null) return { text: inline(ii.anvil_plan, 'instance_info.anvil_plan'), origin: 'instance_info.anvil_plan', name: 'instance_info.anvil_plan' };

@@ -5,6 +5,8 @@ clients of Glance or Neutron: with keystone credentials there (``auth_type`` and
 a token; without, they go unauthenticated (a service run with ``auth: none``).
 """
 
+from urllib import parse
+
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 from oslo_log import log
@@ -51,8 +53,10 @@ class ServiceClient(object):
         self.session = session or _session()
         self.timeout = timeout or CONF.anvil.timeout or anvil_conf.DEFAULT_TIMEOUT
 
-    def _get(self, path):
+    def _get(self, path, params=None):
         url = self.url + path
+        if params:
+            url += '?' + parse.urlencode(params)
         try:
             resp = self.session.get(url, raise_exc=False,
                                     timeout=self.timeout,
@@ -74,9 +78,13 @@ class ServiceClient(object):
                'msg': message or resp.text[:200], 'code': code or '-'},
             code=code, status=resp.status_code)
 
-    def validation(self, node):
-        """Whether the node's next deploy would get a plan that fits it."""
-        return self._get(contract.route('validation_route', node))
+    def validation(self, node, layout=None):
+        """Whether the node's next deploy would get a plan that fits it.
+
+        :param layout: the layout a deploy template's step argument chooses.
+        """
+        return self._get(contract.route('validation_route', node),
+                         {'layout': layout} if layout else None)
 
     def deployment(self, node):
         """The node's latest deployment, or None when it has none."""

@@ -8,6 +8,7 @@ from ironic.common import exception
 from ironic.common.i18n import _
 from ironic.common import states
 from ironic.drivers.modules import agent
+from ironic import objects
 
 from anvil_ironic import client
 from anvil_ironic import contract
@@ -21,6 +22,32 @@ METRICS = metrics_utils.get_metrics_logger(__name__)
 SHOWN_ERRORS = 3
 # The progress summary is best effort: a heartbeat never waits long for it.
 SUMMARY_TIMEOUT = 3
+
+
+# The agent's deploy step and the argument that names a layout (contract.json, agent.deploy_steps).
+PROVISION_STEP = 'anvil_provision'
+LAYOUT_ARG = 'layout'
+
+
+def template_layout(task):
+    """The layout a deploy template gives the agent's step, or None.
+
+    Ironic applies the deploy templates named by instance_info/traits; one that
+    sets the ``layout`` argument of deploy.anvil_provision chooses the layout,
+    so validate() asks about that one. (Ironic refuses templates that give
+    the same step twice, so there is at most one.)
+    """
+    traits = task.node.instance_info.get('traits') or []
+    if not isinstance(traits, list) or not traits:
+        return None
+    for template in objects.DeployTemplate.list_by_names(task.context,
+                                                         traits):
+        for step in template.steps:
+            if (step.get('interface') == 'deploy'
+                    and step.get('step') == PROVISION_STEP
+                    and (step.get('args') or {}).get(LAYOUT_ARG)):
+                return step['args'][LAYOUT_ARG]
+    return None
 
 
 def _format_entry(entry):
@@ -64,7 +91,8 @@ class AnvilDeploy(agent.CustomAgentDeploy):
         if not CONF.anvil.validate_layout:
             return
         try:
-            verdict = client.ServiceClient().validation(node.uuid)
+            verdict = client.ServiceClient().validation(
+                node.uuid, layout=template_layout(task))
         except client.ServiceError as e:
             raise exception.InvalidParameterValue(
                 _('Anvil cannot validate node %(node)s: %(err)s')

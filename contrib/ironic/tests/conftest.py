@@ -55,6 +55,7 @@ class FakeNode(object):
             'anvil_metadata_url':
                 'http://127.0.0.1:1/v1/metadata/%s/secret' % uuid}
         self.driver_internal_info = driver_internal_info or {}
+        self.instance_info = {}
         self.saved = 0
 
     def set_driver_internal_info(self, key, value):

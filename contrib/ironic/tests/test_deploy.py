@@ -194,3 +194,26 @@ def test_properties_document_the_driver_info_keys():
     assert 'Required; written by the driver-service' in props['anvil_metadata_url']
     assert props['anvil_layout'].endswith('Optional.')
     assert 'deploy_forces_oob_reboot' in props  # custom-agent's own are kept
+
+
+class Template(object):
+    def __init__(self, name, steps):
+        self.name = name
+        self.steps = steps
+
+
+def test_validate_asks_about_the_layout_a_deploy_template_chooses(service, task):
+    task.node.instance_info = {'traits': ['CUSTOM_GPU', 'CUSTOM_ANVIL_RAID10']}
+    service.answers[VALIDATION + '?layout=raid10'] = (200, verdict(layout='raid10', via='the deploy step argument layout'))
+    templates = [Template('CUSTOM_GPU', [{'interface': 'bios', 'step': 'apply_configuration', 'args': {}, 'priority': 150}]),
+                 Template('CUSTOM_ANVIL_RAID10', [{'interface': 'deploy', 'step': 'anvil_provision', 'args': {'layout': 'raid10'}, 'priority': 80}])]
+    from ironic import objects
+    with mock.patch.object(objects.DeployTemplate, 'list_by_names', autospec=True, return_value=templates) as listed:
+        deploy.AnvilDeploy().validate(task)
+    assert listed.call_args[0][1] == ['CUSTOM_GPU', 'CUSTOM_ANVIL_RAID10']
+    assert [p for p, _ in service.seen] == [VALIDATION + '?layout=raid10']
+
+
+def test_no_traits_asked_means_no_template_lookup(task):
+    task.node.instance_info = {}
+    assert deploy.template_layout(task) is None

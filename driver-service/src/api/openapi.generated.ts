@@ -78,8 +78,9 @@ export interface paths {
          * The plan for this node's current deploy (the capability URL)
          * @description Answers only while Ironic shows the node deploying or waiting for its call-back (Ironic's
          *     deploying nodes are read in bulk every `node_cache_ms`). The plan is compiled from the node's
-         *     layout (`instance_info.anvil_layout` > `driver_info.anvil_layout` > the Glance image's property
-         *     `anvil_layout` > node trait `CUSTOM_ANVIL_<NAME>` > the service default) and `instance_info`
+         *     layout (`?layout=`, the agent's deploy step argument > `instance_info.anvil_layout` >
+         *     `driver_info.anvil_layout` > the Glance image's property `anvil_layout` > a trait
+         *     `CUSTOM_ANVIL_<NAME>` in `instance_info.traits` > the service default) and `instance_info`
          *     (`image_source`, checksums, `image_disk_format`, `configdrive`). When `image_source` is a Glance
          *     image, its checksum and disk format come from Glance and the image source carries a Keystone
          *     application credential that may only download that image, expires with the deploy window and is
@@ -738,7 +739,10 @@ export interface operations {
     };
     getPlan: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The layout the agent's deploy step names (its `layout` argument, e.g. from a deploy template). */
+                layout?: string;
+            };
             header?: {
                 "If-None-Match"?: string;
             };
@@ -904,7 +908,10 @@ export interface operations {
     };
     validateNode: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The layout a deploy step argument would choose (a deploy template's), over the node's own rule. */
+                layout?: string;
+            };
             header?: never;
             path: {
                 /** @description Ironic node UUID (names are accepted where an operator calls). */

@@ -28,7 +28,8 @@ export function checksumFiles(): ChecksumFileReader {
   return checksumFileReader(async (url) => (await http.get<string>(url, { responseType: 'text', transformResponse: (x: string) => x, maxContentLength: 1 << 20 })).data);
 }
 
-export async function nodePlanInputs(d: ServiceDeps, node: IronicNodeT, readChecksumFile: ChecksumFileReader): Promise<NodePlanInputs> {
+/** `stepLayout`: the layout the agent's deploy step names (`?layout=` of the plan fetch). */
+export async function nodePlanInputs(d: ServiceDeps, node: IronicNodeT, readChecksumFile: ChecksumFileReader, stepLayout?: string): Promise<NodePlanInputs> {
   let values = await valuesFromInstanceInfo(node.instance_info, readChecksumFile);
   let image: { id: string; anvil_layout?: unknown } | undefined;
   if (values.unresolvedGlanceImage !== undefined) {
@@ -38,7 +39,7 @@ export async function nodePlanInputs(d: ServiceDeps, node: IronicNodeT, readChec
     values = withGlanceImage(values, gi, SAMPLE_GRANT);
     image = gi;
   }
-  const { layout, via } = await selectLayout(node, d.repo, d.config.default_layout, image);
+  const { layout, via } = await selectLayout(node, d.repo, d.config.default_layout, image, stepLayout);
   return { layout, via, values, ...(image ? { image } : {}) };
 }
 

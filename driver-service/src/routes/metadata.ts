@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { AnvilError } from '@anvil/shared';
-import { CAPABILITY_HEADER, METADATA_ROUTE, PASSTHRU_ROUTE, PROGRESS_METHOD, ProgressReport } from '@anvil/shared/protocol';
+import { CAPABILITY_HEADER, LAYOUT_NAME, LAYOUT_QUERY, METADATA_ROUTE, PASSTHRU_ROUTE, PROGRESS_METHOD, ProgressReport } from '@anvil/shared/protocol';
 import type { ServiceDeps } from '../deps';
 import { secretMatches } from '../nodes/capability';
 import { fillLayout } from '../plan/fill';
@@ -46,7 +46,9 @@ export function agentRoutes(d: ServiceDeps): Router {
         d.writer.audit(uuid, source(req), 'plan', `refused: node is ${node.provision_state}`);
         throw new AnvilError('metadata.not_deploying', `node ${uuid} is ${node.provision_state}; its plan is served only while it deploys`, { state: node.provision_state }, 409);
       }
-      const { layout, via, values, image } = await nodePlanInputs(d, node, readChecksumFile);
+      const asked = req.query[LAYOUT_QUERY];
+      if (asked !== undefined && (typeof asked !== 'string' || !LAYOUT_NAME.test(asked))) throw new AnvilError('request.invalid', `?${LAYOUT_QUERY}= must name one layout (lower-case letters, digits, - and _)`);
+      const { layout, via, values, image } = await nodePlanInputs(d, node, readChecksumFile, asked);
       const deployment = await d.tracker.begin(uuid, layout.name);
       const meta = { nodeUuid: uuid, deploymentId: deployment.id, layout: layout.name };
       let plan = fillLayout(layout.plan, values, meta);

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { AnvilError, validatePlan } from '@anvil/shared';
-import { METADATA_URL_KEY, parseCapabilityUrl, VALIDATION_ROUTE, type NodeValidation } from '@anvil/shared/protocol';
+import { LAYOUT_NAME, LAYOUT_QUERY, METADATA_URL_KEY, parseCapabilityUrl, VALIDATION_ROUTE, type NodeValidation } from '@anvil/shared/protocol';
 import type { ServiceDeps } from '../deps';
 import { secretMatches } from '../nodes/capability';
 import { fillLayout, SAMPLE_VALUES } from '../plan/fill';
@@ -10,7 +10,8 @@ import { nodeIdent } from './params';
 /**
  * `GET /v1/nodes/{node}/validation`: would the node's next deploy get a plan that fits it? The layout the plan
  * fetch would choose, filled from instance_info as it would be (samples for what a deploy has not set yet),
- * validated against the disks its agent last reported. What the conductor plugin's validate() shows
+ * validated against the disks its agent last reported. `?layout=` names the layout a deploy template's
+ * step argument would choose (the conductor plugin finds it in the templates the deploy's traits select). What the conductor plugin's validate() shows
  * `baremetal node validate`; nothing is touched and no credential is made.
  */
 export function validationRoutes(d: ServiceDeps): Router {
@@ -23,7 +24,9 @@ export function validationRoutes(d: ServiceDeps): Router {
     const url = node.driver_info[METADATA_URL_KEY];
     const cap = typeof url === 'string' ? parseCapabilityUrl(url) : undefined;
     const capability = cap === undefined ? 'missing' : cap.node === node.uuid && secretMatches(cap.secret, row.capability_hash) ? 'current' : 'stale';
-    const { layout, via, values } = await nodePlanInputs(d, node, readChecksumFile);
+    const asked = req.query[LAYOUT_QUERY];
+    if (asked !== undefined && (typeof asked !== 'string' || !LAYOUT_NAME.test(asked))) throw new AnvilError('request.invalid', `?${LAYOUT_QUERY}= must name one layout (lower-case letters, digits, - and _)`);
+    const { layout, via, values } = await nodePlanInputs(d, node, readChecksumFile, asked);
     const plan = fillLayout(layout.plan, { ...SAMPLE_VALUES, ...values }, { nodeUuid: node.uuid, deploymentId: NO_DEPLOYMENT, layout: layout.name });
     const held = await d.repo.nodeInventory(node.uuid);
     const { report } = validatePlan(checkableText(plan), held ? { inventory: held.inventory } : {});

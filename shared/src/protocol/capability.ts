@@ -9,6 +9,13 @@
 export const METADATA_URL_KEY = 'anvil_metadata_url';
 /** The driver_info / instance_info key naming the layout. */
 export const LAYOUT_KEY = 'anvil_layout';
+/** What a layout may be named: lower-case letters, digits, `-` and `_`, at most 63. */
+export const LAYOUT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/**
+ * The query parameter of the plan fetch naming a layout: the agent passes its deploy step's `layout`
+ * argument (a deploy template's choice) there.
+ */
+export const LAYOUT_QUERY = 'layout';
 /**
  * The deploy interfaces that run Anvil's agent: Ironic's stock `custom-agent`, and `anvil`, the conductor
  * plugin's (contrib/ironic). Adoption keeps either and sets `custom-agent` otherwise.

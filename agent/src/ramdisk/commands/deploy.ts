@@ -22,6 +22,7 @@ export function deploySteps(): Record<string, unknown>[] {
       interface: 'deploy',
       reboot_requested: false,
       argsinfo: {
+        layout: { description: 'The driver-service layout to deploy, over what instance_info, driver_info, the image and traits choose (e.g. from a deploy template named after a CUSTOM_ANVIL_* trait).', required: false },
         plan_url: { description: 'An http(s) URL of the Anvil plan to apply (instead of the driver-service or instance_info).', required: false },
         plan: { description: 'An Anvil plan given inline, as an object or JSON text.', required: false },
       },

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { InventoryT } from '@anvil/shared';
 import { fillConfigdrive, redactPlan, resolvePlan } from '../../../../agent/src/ramdisk/plan-source';
 import { inventory, log } from '../../../helpers/ramdisk';
@@ -10,6 +12,26 @@ describe('the plan of a deploy', () => {
     expect((await resolvePlan({}, node, inv, log)).origin).toBe('instance_info.anvil_plan');
     expect((await resolvePlan({}, { ...node, instance_info: { image_source: 'http://i/x.img', root_device: { name: '/dev/sda' } } }, inv, log)).origin).toBe('instance_info');
     await expect(resolvePlan({}, { ...node, instance_info: { anvil_plan: '******' } }, inv, log)).rejects.toMatchObject({ code: 'plan.masked' });
+  });
+
+  it('asks the driver-service for the layout its step argument names', async () => {
+    const urls: string[] = [];
+    const server = createServer((req, res) => {
+      urls.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"version":1}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const meta = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/metadata/n/s3cret`;
+    const node = { uuid: 'n', driver_info: { anvil_metadata_url: meta }, instance_info: {} };
+    const inv = (): Promise<InventoryT> => Promise.resolve(inventory);
+    try {
+      expect(await resolvePlan({ layout: 'raid10' }, node, inv, log)).toMatchObject({ origin: 'driver_info.anvil_metadata_url', text: '{"version":1}' });
+      await resolvePlan({}, node, inv, log);
+      await expect(resolvePlan({ layout: '../x' }, node, inv, log)).rejects.toMatchObject({ code: 'plan.bad_step_args' });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    expect(urls).toEqual(['/v1/metadata/n/s3cret?layout=raid10', '/v1/metadata/n/s3cret']);
   });
 
   it('removes secrets from plans kept in logs', () => {
