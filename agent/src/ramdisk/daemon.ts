@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { AnvilError, type Logger } from '@anvil/shared';
 import { SystemRunner } from '../system/runner';
-import { agentApp, AGENT_VERSION, listen } from './api-server';
+import { agentApp, listen } from './api-server';
 import { cleanCommands } from './commands/clean';
 import type { AgentContext } from './commands/context';
 import { deployCommands } from './commands/deploy';
@@ -9,7 +9,7 @@ import { logCommands } from './commands/log';
 import { CommandProcessor, type CommandSpec } from './commands/registry';
 import { standbyCommands } from './commands/standby';
 import type { AgentConfigT } from './config';
-import { Heartbeater } from './heartbeat';
+import { Heartbeater, heartbeatAgentVersion } from './heartbeat';
 import { IronicRamdiskApi } from './ironic-api';
 import { chooseCallbackUrl, lookupAddresses } from './network';
 import { AgentStateFile, bootId, type AgentStateT } from './persist';
@@ -58,7 +58,7 @@ export async function startAgent(config: AgentConfigT, baseLog: Logger, recentLo
   let state: AgentStateT = { bootId: boot, nodeUuid, ...(token ? { token } : {}), callbackUrl, commands: [...(sameNode?.commands ?? [])] };
   stateFile.save(state);
 
-  const heartbeater = new Heartbeater({ api, nodeUuid, callbackUrl, token: () => token, agentVersion: `anvil-${AGENT_VERSION}`, heartbeatTimeoutS: lookup.config.heartbeat_timeout, log });
+  const heartbeater = new Heartbeater({ api, nodeUuid, callbackUrl, token: () => token, agentVersion: heartbeatAgentVersion(config.bootstrapUuid), heartbeatTimeoutS: lookup.config.heartbeat_timeout, log });
   const ctx: AgentContext = {
     config,
     runner: new SystemRunner(log),

@@ -1,5 +1,6 @@
 import type { Logger } from '@anvil/shared';
 import type { IronicRamdiskApi } from './ironic-api';
+import { AGENT_VERSION } from './api-server';
 
 export interface HeartbeatOptions {
   readonly api: IronicRamdiskApi;
@@ -10,6 +11,16 @@ export interface HeartbeatOptions {
   /** Ironic's `heartbeat_timeout` from lookup, in seconds. */
   readonly heartbeatTimeoutS: number;
   readonly log: Logger;
+}
+
+/**
+ * The `agent_version` a heartbeat carries (Ironic stores it in driver_internal_info.agent_version, where
+ * `baremetal node show` displays it): Anvil's version, and the bootstrap image the agent runs from as
+ * semver build metadata, e.g. `anvil-0.1.0+bootstrap.d5f0b13d-5e55-43af-aeda-a958733fc2d4`. Ironic 2023.1 does
+ * not parse it.
+ */
+export function heartbeatAgentVersion(bootstrapUuid?: string): string {
+  return `anvil-${AGENT_VERSION}${bootstrapUuid ? `+bootstrap.${bootstrapUuid}` : ''}`;
 }
 
 /** 0.3–0.6 × heartbeat_timeout, as IPA paces it (each heartbeat advances the conductor by at most one step). */

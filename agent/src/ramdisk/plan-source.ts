@@ -19,6 +19,7 @@ export const ConductorNode = z.looseObject({
   uuid: z.string(),
   driver_info: z.record(z.string(), z.unknown()).default({}),
   instance_info: z.record(z.string(), z.unknown()).default({}),
+  properties: z.record(z.string(), z.unknown()).default({}),
 });
 export type ConductorNodeT = z.infer<typeof ConductorNode>;
 
@@ -73,7 +74,7 @@ async function fetchText(url: string, log: Logger, what: string): Promise<string
  * filled from the node the conductor sent, or the config drive is left out when there is none. The
  * protocol's fillPlan, the same the service fills with.
  */
-export function fillConfigdrive(text: string, node: ConductorNodeT): string {
+export function fillConfigdrive(text: string, node: Pick<ConductorNodeT, 'instance_info'>): string {
   if (!hasConfigdrivePlaceholder(text)) return text;
   const cd = node.instance_info.configdrive;
   const given = cd !== undefined && cd !== null && cd !== '';
@@ -113,7 +114,9 @@ export async function resolvePlan(args: Record<string, unknown>, node: Conductor
   }
   const ii = node.instance_info;
   if (ii.anvil_plan !== undefined && ii.anvil_plan !== null) return { text: inline(ii.anvil_plan, 'instance_info.anvil_plan'), origin: 'instance_info.anvil_plan', name: 'instance_info.anvil_plan' };
-  const plan = await planFromInstanceInfo(ii, node.uuid, await inventory(), log);
+  // Root device hints where Ironic keeps them: instance_info.root_device overrides properties.root_device.
+  const hints = ii.root_device ?? node.properties.root_device;
+  const plan = await planFromInstanceInfo(hints !== undefined && ii.root_device === undefined ? { ...ii, root_device: hints } : ii, node.uuid, await inventory(), log);
   return { text: JSON.stringify(plan, null, 2), origin: 'instance_info', name: 'plan built from instance_info' };
 }
 

@@ -6,7 +6,7 @@ describe('steps the conductor is offered', () => {
   it('deploy: the provisioning step at 80 with argsinfo for every argument, erase at 0; clean: erase at 99', () => {
     const [provision, erase] = deploySteps();
     expect(provision).toMatchObject({ step: 'anvil_provision', priority: 80, interface: 'deploy', reboot_requested: false });
-    expect(Object.keys(provision!.argsinfo as object).sort()).toEqual(['plan', 'plan_url']);
+    expect(Object.keys(provision!.argsinfo as object).sort()).toEqual(['layout', 'plan', 'plan_url']);
     expect(erase).toMatchObject({ step: 'erase_devices_metadata', priority: 0 });
     expect(cleanSteps()[0]).toMatchObject({ step: 'erase_devices_metadata', priority: 99, interface: 'deploy', abortable: true });
   });

@@ -6,12 +6,20 @@ import { inventory, log } from '../../../helpers/ramdisk';
 
 describe('the plan of a deploy', () => {
   it('resolves the plan in order: step arguments, then instance_info.anvil_plan, then the standalone fields', async () => {
-    const node = { uuid: 'n', driver_info: {}, instance_info: { anvil_plan: { version: 1 }, image_source: 'http://i/x.img' } };
+    const node = { uuid: 'n', driver_info: {}, properties: {}, instance_info: { anvil_plan: { version: 1 }, image_source: 'http://i/x.img' } };
     const inv = (): Promise<InventoryT> => Promise.resolve(inventory);
     expect((await resolvePlan({ plan: '{"version":1,"disks":[]}' }, node, inv, log)).origin).toBe('step-args');
     expect((await resolvePlan({}, node, inv, log)).origin).toBe('instance_info.anvil_plan');
     expect((await resolvePlan({}, { ...node, instance_info: { image_source: 'http://i/x.img', root_device: { name: '/dev/sda' } } }, inv, log)).origin).toBe('instance_info');
     await expect(resolvePlan({}, { ...node, instance_info: { anvil_plan: '******' } }, inv, log)).rejects.toMatchObject({ code: 'plan.masked' });
+  });
+
+  it('takes root device hints from properties.root_device, with instance_info.root_device overriding them', async () => {
+    const inv = (): Promise<InventoryT> => Promise.resolve(inventory);
+    const base = { uuid: 'n', driver_info: {}, instance_info: { image_source: 'http://i/x.img' } };
+    const disk = async (n: Record<string, unknown>): Promise<unknown> => (JSON.parse((await resolvePlan({}, n as typeof base & { properties: Record<string, unknown> }, inv, log)).text) as { disks: { select: unknown }[] }).disks[0]!.select;
+    expect(await disk({ ...base, properties: { root_device: { serial: 'S-PROP' } } })).toEqual({ serial: 'S-PROP' });
+    expect(await disk({ ...base, instance_info: { ...base.instance_info, root_device: { wwn: '0x5000' } }, properties: { root_device: { serial: 'S-PROP' } } })).toEqual({ wwn: '0x5000' });
   });
 
   it('asks the driver-service for the layout its step argument names', async () => {
@@ -22,7 +30,7 @@ describe('the plan of a deploy', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const meta = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/metadata/n/s3cret`;
-    const node = { uuid: 'n', driver_info: { anvil_metadata_url: meta }, instance_info: {} };
+    const node = { uuid: 'n', driver_info: { anvil_metadata_url: meta }, properties: {}, instance_info: {} };
     const inv = (): Promise<InventoryT> => Promise.resolve(inventory);
     try {
       expect(await resolvePlan({ layout: 'raid10' }, node, inv, log)).toMatchObject({ origin: 'driver_info.anvil_metadata_url', text: '{"version":1}' });
