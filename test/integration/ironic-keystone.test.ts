@@ -11,6 +11,7 @@ import type { KeystoneSession } from '@anvil/shared/openstack';
 import { silentLogger } from '@anvil/shared';
 import { IronicClient } from '@anvil/shared/openstack';
 import { loadConfig, startService } from '../../driver-service/src';
+import { main } from '../../agent/src/cli/main';
 import { AgentProcess } from '../helpers/agent-process';
 import { FileServer } from '../helpers/http-server';
 import { enrollNode, freePort, IronicServer } from '../helpers/ironic';
@@ -69,7 +70,7 @@ describe('Ironic with Keystone auth', () => {
     process.stdout.write(`keystone-auth deploy to active: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   });
 
-  it('the driver-service behind Keystone: no token or a bad one is refused, readers read, admins change, capability routes need no token', async () => {
+  it('the driver-service behind Keystone: no token or a bad one is refused, readers read, admins change, capability routes need no token; the anvil command authenticates from clouds.yaml or OS_*', async () => {
     const port = await freePort();
     const service = await startService(
       loadConfig(undefined, {
@@ -107,6 +108,35 @@ describe('Ironic with Keystone auth', () => {
       const url = String((await client.getNode(node.uuid)).driver_info.anvil_metadata_url);
       // The capability route takes no Keystone token: it answers on its own terms (not deploying).
       expect((await fetch(url)).status).toBe(409);
+
+      // The anvil command authenticates as OpenStack's clients do: a cloud of clouds.yaml, or the OS_* variables.
+      const clouds = join(work, 'clouds.yaml');
+      const cloud = (name: string, password: string): string[] => [`  ${name}:`, '    auth:', `      auth_url: ${keystone.url}`, '      username: admin', `      password: ${password}`, '      project_name: admin', '      user_domain_name: Default', '      project_domain_name: Default', '    region_name: RegionOne'];
+      writeFileSync(clouds, ['clouds:', ...cloud('anvil-admin', keystone.adminPassword), ...cloud('wrong', 'not-the-password')].join('\n') + '\n');
+      const saved = { ...process.env };
+      const said: string[] = [];
+      const io = { out: (t: string) => void said.push(t), err: (t: string) => void said.push(t) };
+      try {
+        process.env.OS_CLIENT_CONFIG_FILE = clouds;
+        expect(await main(['node', 'anvil', '--os-cloud', 'anvil-admin', 'layout', 'list', '--service', service.url], io)).toBe(0);
+        expect(said.at(-1)).toMatch(/^whole\t/);
+        expect(await main(['node', 'anvil', 'layout', 'list', '--service', service.url], io)).toBe(1);
+        expect(said.at(-1)).toContain('[auth.missing_token]');
+        expect(await main(['node', 'anvil', 'layout', 'list', '--service', service.url, '--os-cloud', 'wrong'], io)).toBe(1);
+        expect(said.at(-1)).toMatch(/keystone.*\[keystone\.http_401\]/);
+        expect(await main(['node', 'anvil', '--os-cloud', 'nowhere', 'layout', 'list', '--service', service.url], io)).toBe(2);
+        expect(said.at(-1)).toContain('[cli.cloud_not_found]');
+        // OS_* variables, and Ironic found in the catalog (no --ironic-url): a fake-deploy node goes active.
+        delete process.env.OS_CLIENT_CONFIG_FILE;
+        Object.assign(process.env, { OS_AUTH_URL: `${keystone.url}/v3`, OS_USERNAME: 'admin', OS_PASSWORD: keystone.adminPassword, OS_PROJECT_NAME: 'admin', OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_REGION_NAME: 'RegionOne' });
+        const fake = await enrollNode(client, { name: 'ks-cli', mac: '52:54:00:bb:00:02', provide: true });
+        await client.patchNode(fake.uuid, [{ op: 'replace', path: '/deploy_interface', value: 'fake' }]);
+        expect(await main(['node', 'anvil', 'deploy', 'ks-cli', '--wait', '--timeout', '60'], io)).toBe(0);
+        expect(said.at(-1)).toBe('ks-cli: active');
+      } finally {
+        for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+        Object.assign(process.env, saved);
+      }
     } finally {
       await service.close();
     }

@@ -5,6 +5,7 @@ import { importBootstrap } from '../bootstrap/store';
 import { toJson } from './io';
 import type { Io } from './plan-commands';
 import { call } from './service-commands';
+import type { CliCloud } from './cli-cloud';
 
 interface StoreFlags {
   store?: string;
@@ -30,7 +31,7 @@ export function bootstrapTable(images: readonly StoredBootstrap[]): string {
  * 1 refused (the reason and its code on stderr), 2 usage. Returns the group, so that other subcommands
  * (`build`, agent/src/cli/bootstrap-build.ts) are added to it with one call.
  */
-export function registerBootstrapCommands(program: Command, io: Io, setExit: (code: number) => void): Command {
+export function registerBootstrapCommands(program: Command, io: Io, setExit: (code: number) => void, cloud: CliCloud): Command {
   const bootstrap = program.command('bootstrap').description('bootstrap (deploy ramdisk) images: import, list, activate, delete');
   const storeOption = ['--store <dir>', 'the bootstrap store (default: ANVIL_BOOTSTRAP_STORE or /var/lib/anvil/bootstraps)'] as const;
 
@@ -65,7 +66,7 @@ export function registerBootstrapCommands(program: Command, io: Io, setExit: (co
     .option('--service <url>', 'activate in the driver-service’s store instead (POST /v1/bootstraps/{uuid}/activate)')
     .action(async (uuid: string, f: StoreFlags & { service?: string }) => {
       if (f.service) {
-        const r = (await call(f.service, 'POST', `/v1/bootstraps/${encodeURIComponent(uuid)}/activate`)) as Activation;
+        const r = (await call(cloud.service(f.service), 'POST', `/v1/bootstraps/${encodeURIComponent(uuid)}/activate`)) as Activation;
         const failed = r.nodes.filter((n) => !n.ok);
         io.out(`${r.uuid}: active on ${f.service}; ${r.nodes.length - failed.length} of ${r.nodes.length} adopted node(s) re-pointed`);
         if (failed.length) throw new AnvilError('bootstrap.repoint_failed', `Ironic refused the new boot files of ${failed.map((n) => `${n.node_uuid} (${n.error ?? 'error'})`).join(', ')}`);

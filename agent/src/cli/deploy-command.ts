@@ -3,13 +3,13 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AnvilError, parseChecksum } from '@anvil/shared';
 import { Deployment } from '@anvil/shared/protocol';
-import type * as OpenStack from '@anvil/shared/openstack';
+import type { CliCloud } from './cli-cloud';
 import type { IronicNodeT, JsonPatchOp } from '@anvil/shared/openstack';
 import type { Io } from './plan-commands';
 import { serviceRequest } from './service-client';
 
 interface DeployFlags {
-  ironicUrl: string;
+  ironicUrl?: string;
   image?: string;
   checksum?: string;
   diskFormat?: string;
@@ -61,11 +61,11 @@ function progressLine(node: IronicNodeT, d: DeploymentView | undefined): string 
 }
 
 /** `anvil deploy NODE`: instance_info from the flags, the node to active through Ironic, and (with --wait) progress until it is there. */
-export function registerDeployCommand(program: Command, io: Io, setExit: (code: number) => void): void {
+export function registerDeployCommand(program: Command, io: Io, setExit: (code: number) => void, cloud: CliCloud): void {
   program
     .command('deploy <node>')
     .description('deploy a node through Ironic: set instance_info, move it to active, and follow it')
-    .requiredOption('--ironic-url <url>', 'the Ironic API', process.env.ANVIL_IRONIC_URL)
+    .option('--ironic-url <url>', 'the Ironic API (default: the baremetal endpoint of the cloud’s catalog)', process.env.ANVIL_IRONIC_URL)
     .option('--image <url>', 'instance_info.image_source: an http(s) URL')
     .option('--checksum <algo:hex>', 'the image checksum (sha256:…, sha512:…, md5:…)')
     .option('--disk-format <format>', 'instance_info.image_disk_format (raw, qcow2)')
@@ -75,9 +75,7 @@ export function registerDeployCommand(program: Command, io: Io, setExit: (code: 
     .option('--wait', 'wait until the node is active (or failed), showing progress')
     .option('--timeout <seconds>', 'give up waiting after this long', '3600')
     .action(async (nodeIdent: string, f: DeployFlags) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded for this command only (see sources.ts)
-      const { IronicClient } = require('@anvil/shared/openstack') as typeof OpenStack;
-      const ironic = new IronicClient({ endpoint: f.ironicUrl });
+      const ironic = await cloud.ironic(f.ironicUrl);
       const node = await ironic.getNode(nodeIdent);
       const ops: JsonPatchOp[] = [];
       const set = (key: string, value: unknown): void => void ops.push({ op: 'add', path: `/instance_info/${key}`, value });
@@ -98,7 +96,7 @@ export function registerDeployCommand(program: Command, io: Io, setExit: (code: 
         let d: DeploymentView | undefined;
         if (f.service) {
           // No retries: the loop asks again every second.
-          const res = await serviceRequest(f.service, 'GET', `/v1/deployments/${encodeURIComponent(n.uuid)}`, undefined, 0).catch(() => undefined);
+          const res = await serviceRequest(cloud.service(f.service), 'GET', `/v1/deployments/${encodeURIComponent(n.uuid)}`, undefined, 0).catch(() => undefined);
           // A service that answers something else shows no progress; the deploy is followed through Ironic anyway.
           const parsed = res?.status === 200 ? Deployment.safeParse(res.data) : undefined;
           if (parsed?.success) d = parsed.data;

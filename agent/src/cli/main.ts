@@ -8,6 +8,7 @@ import { registerDeployCommand } from './deploy-command';
 import { registerServiceCommands } from './service-commands';
 import { registerBootstrapCommands } from './bootstrap-commands';
 import { registerBootstrapBuild } from './bootstrap-build';
+import { CliCloud } from './cli-cloud';
 
 const defaultIo: Io = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
@@ -21,7 +22,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .description('Anvil: advanced bare-metal provisioning for OpenStack Ironic')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    .option('--os-cloud <name>', 'a cloud of clouds.yaml for Keystone (default: $OS_CLOUD; without one, the OS_* variables)');
+  const cloud = new CliCloud(() => program.opts<{ osCloud?: string }>().osCloud);
   const setExit = (code: number): void => {
     exit = code;
   };
@@ -29,10 +32,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerProvisionCommand(program, io, setExit);
   registerAgentCommand(program, io, setExit);
   registerStandaloneCommand(program, io, setExit);
-  registerDeployCommand(program, io, setExit);
-  registerServiceCommands(program, io, setExit);
+  registerDeployCommand(program, io, setExit, cloud);
+  registerServiceCommands(program, io, setExit, cloud);
   // The `bootstrap` group (import, list, activate, delete) and its `build`.
-  registerBootstrapBuild(registerBootstrapCommands(program, io, setExit), io, setExit);
+  registerBootstrapBuild(registerBootstrapCommands(program, io, setExit, cloud), io, setExit);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

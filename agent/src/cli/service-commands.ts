@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { AnvilError, isErrorCode } from '@anvil/shared';
 import { readData } from './io';
 import { serviceRequest } from './service-client';
+import type { CliCloud, ServiceTarget } from './cli-cloud';
 import type { Io } from './plan-commands';
 
 /** A call to the driver-service; its `{code, message}` errors become AnvilErrors. */
-export async function call(service: string, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function call(service: ServiceTarget, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await serviceRequest(service, method, path, body);
   if (res.status >= 300) {
     const e = (res.data ?? {}) as { code?: string; message?: string; entries?: { severity: string; pointer: string; code: string; message: string }[] };
@@ -17,7 +18,7 @@ export async function call(service: string, method: string, path: string, body?:
 }
 
 /** `anvil node adopt` and `anvil layout put|list|delete`: the driver-service's operator API from the shell. */
-export function registerServiceCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+export function registerServiceCommands(program: Command, io: Io, setExit: (code: number) => void, cloud: CliCloud): void {
   const serviceOption = ['--service <url>', 'the Anvil driver-service', process.env.ANVIL_SERVICE_URL] as const;
 
   const node = program.command('node').description('nodes, through the driver-service');
@@ -27,7 +28,7 @@ export function registerServiceCommands(program: Command, io: Io, setExit: (code
     .requiredOption(...serviceOption)
     .option('--layout <name>', 'the layout for this node (driver_info.anvil_layout)')
     .action(async (ident: string, f: { service: string; layout?: string }) => {
-      const r = (await call(f.service, 'POST', `/v1/nodes/${encodeURIComponent(ident)}/adopt`, f.layout ? { layout: f.layout } : {})) as { node_uuid: string; deploy_interface: string; layout: string | null };
+      const r = (await call(cloud.service(f.service), 'POST', `/v1/nodes/${encodeURIComponent(ident)}/adopt`, f.layout ? { layout: f.layout } : {})) as { node_uuid: string; deploy_interface: string; layout: string | null };
       io.out(`${r.node_uuid}: adopted (deploy interface ${r.deploy_interface}${r.layout ? `, layout ${r.layout}` : ''}); driver_info.anvil_metadata_url is set`);
       setExit(0);
     });
@@ -41,7 +42,7 @@ export function registerServiceCommands(program: Command, io: Io, setExit: (code
     .option('--default', 'make it the default layout')
     .action(async (name: string, file: string, f: { service: string; description?: string; default?: boolean }) => {
       const plan = await readData(file);
-      await call(f.service, 'PUT', `/v1/layouts/${encodeURIComponent(name)}`, { plan, ...(f.description ? { description: f.description } : {}), ...(f.default ? { default: true } : {}) });
+      await call(cloud.service(f.service), 'PUT', `/v1/layouts/${encodeURIComponent(name)}`, { plan, ...(f.description ? { description: f.description } : {}), ...(f.default ? { default: true } : {}) });
       io.out(`layout ${name} stored`);
       setExit(0);
     });
@@ -50,7 +51,7 @@ export function registerServiceCommands(program: Command, io: Io, setExit: (code
     .description('list the layouts')
     .requiredOption(...serviceOption)
     .action(async (f: { service: string }) => {
-      const r = (await call(f.service, 'GET', '/v1/layouts')) as { layouts: { name: string; default: boolean; description: string | null; updated_at: string }[] };
+      const r = (await call(cloud.service(f.service), 'GET', '/v1/layouts')) as { layouts: { name: string; default: boolean; description: string | null; updated_at: string }[] };
       for (const l of r.layouts) io.out(`${l.name}${l.default ? ' (default)' : ''}\t${l.updated_at}\t${l.description ?? ''}`);
       setExit(0);
     });
@@ -59,7 +60,7 @@ export function registerServiceCommands(program: Command, io: Io, setExit: (code
     .description('delete a layout')
     .requiredOption(...serviceOption)
     .action(async (name: string, f: { service: string }) => {
-      await call(f.service, 'DELETE', `/v1/layouts/${encodeURIComponent(name)}`);
+      await call(cloud.service(f.service), 'DELETE', `/v1/layouts/${encodeURIComponent(name)}`);
       io.out(`layout ${name} deleted`);
       setExit(0);
     });

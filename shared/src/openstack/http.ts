@@ -1,3 +1,4 @@
+import { Agent as HttpsAgent } from 'node:https';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import axiosRetry from 'axios-retry';
 import { AnvilError } from '../errors/anvil-error';
@@ -11,6 +12,8 @@ export interface HttpClientOptions {
   /** More statuses that mean "not done, ask again" for this service (Ironic: 409, node locked). */
   readonly retryStatuses?: readonly number[];
   readonly headers?: Record<string, string>;
+  /** PEM certificates to trust for https (a cloud's `cacert`), instead of the system's. */
+  readonly ca?: string;
 }
 
 /** How an axios request failed, in the shared policy's terms. */
@@ -26,7 +29,7 @@ export function axiosFailure(e: AxiosError): Failure {
  * downloads need undici's backpressure, so two libraries remain, with one policy.
  */
 export function httpClient(o: HttpClientOptions): AxiosInstance {
-  const client = axios.create({ baseURL: o.baseURL.replace(/\/+$/, ''), timeout: o.timeoutMs ?? 30_000, headers: { ...o.headers }, validateStatus: (s) => s >= 200 && s < 300 });
+  const client = axios.create({ baseURL: o.baseURL.replace(/\/+$/, ''), timeout: o.timeoutMs ?? 30_000, headers: { ...o.headers }, validateStatus: (s) => s >= 200 && s < 300, ...(o.ca ? { httpsAgent: new HttpsAgent({ ca: o.ca, keepAlive: true }) } : {}) });
   const policy = { ...DEFAULT_RETRY_POLICY, retries: o.retries ?? DEFAULT_RETRY_POLICY.retries };
   axiosRetry(client, {
     retries: policy.retries,

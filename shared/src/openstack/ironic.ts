@@ -42,6 +42,8 @@ export interface IronicClientOptions {
   readonly tokenRejected?: () => void;
   readonly timeoutMs?: number;
   readonly retries?: number;
+  /** PEM certificates to trust for an https endpoint. */
+  readonly ca?: string;
 }
 
 export interface WaitOptions {
@@ -73,6 +75,7 @@ export class IronicClient {
       timeoutMs: o.timeoutMs ?? 30_000,
       retries: o.retries ?? 6,
       retryStatuses: [409],
+      ...(o.ca ? { ca: o.ca } : {}),
       headers: { 'X-OpenStack-Ironic-API-Version': o.microversion ?? IRONIC_MICROVERSION, 'Content-Type': 'application/json' },
     });
   }

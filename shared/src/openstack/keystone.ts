@@ -11,6 +11,7 @@ export const KeystoneAuth = z.discriminatedUnion('type', [
     password: z.string(),
     user_domain_name: z.string().default('Default'),
     project_name: z.string().optional(),
+    project_id: z.string().optional(),
     project_domain_name: z.string().default('Default'),
     system_scope: z.literal('all').optional(),
   }),
@@ -63,7 +64,12 @@ export class KeystoneSession {
   private cached?: { token: string; info: TokenInfo; expires: number };
   private pending?: Promise<{ token: string; info: TokenInfo }>;
 
-  constructor(auth: KeystoneAuthT, private readonly refreshMarginMs = 120_000) {
+  constructor(
+    auth: KeystoneAuthT,
+    private readonly refreshMarginMs = 120_000,
+    /** PEM certificates to trust for an https Keystone. */
+    private readonly ca?: string,
+  ) {
     this.auth = KeystoneAuth.parse(auth);
   }
 
@@ -97,7 +103,7 @@ export class KeystoneSession {
   }
 
   private async authenticate(): Promise<{ token: string; info: TokenInfo }> {
-    const client = httpClient({ baseURL: this.authUrl, retries: 3 });
+    const client = httpClient({ baseURL: this.authUrl, retries: 3, ...(this.ca ? { ca: this.ca } : {}) });
     try {
       const res = await client.post('/auth/tokens', this.requestBody());
       const token = String(res.headers['x-subject-token'] ?? '');
@@ -115,7 +121,7 @@ export class KeystoneSession {
     switch (a.type) {
       case 'password': {
         const identity = { methods: ['password'], password: { user: { name: a.username, password: a.password, domain: { name: a.user_domain_name } } } };
-        const scope = a.system_scope ? { system: { all: true } } : a.project_name ? { project: { name: a.project_name, domain: { name: a.project_domain_name } } } : undefined;
+        const scope = a.system_scope ? { system: { all: true } } : a.project_id ? { project: { id: a.project_id } } : a.project_name ? { project: { name: a.project_name, domain: { name: a.project_domain_name } } } : undefined;
         return { auth: { identity, ...(scope ? { scope } : {}) } };
       }
       case 'application_credential':
