@@ -160,12 +160,17 @@ function signatures(file: string): string[] {
   return out.trim() ? (JSON.parse(out) as { signatures: { type: string }[] }).signatures.map((s) => s.type) : [];
 }
 
+/**
+ * The BIOS server is enrolled as a stock Ironic operator would (`ipmi`, `custom-agent`); the UEFI server with
+ * the conductor plugin (`anvil-ipmi`, `--deploy-interface anvil`).
+ */
+const DRIVERS = { bios: { driver: 'ipmi', deploy_interface: 'custom-agent' }, uefi: { driver: 'anvil-ipmi', deploy_interface: 'anvil' } } as const;
+
 async function enroll(server: EmulatedServer, firmware: 'bios' | 'uefi'): Promise<IronicNodeT> {
   const node = await ironic.createNode({
     name: server.o.name,
-    driver: 'ipmi',
+    ...DRIVERS[firmware],
     boot_interface: 'ipxe',
-    deploy_interface: 'custom-agent',
     driver_info: server.driverInfo(),
     properties: { cpus: 2, memory_mb: 3072, local_gb: 2, capabilities: `boot_mode:${firmware}` },
   });
@@ -306,10 +311,20 @@ async function deployAndBoot(server: EmulatedServer, node: IronicNodeT, o: { sce
  */
 async function firstDeploy(server: EmulatedServer, node: IronicNodeT, firmware: 'bios' | 'uefi', bootstrap: string): Promise<RegExpExecArray> {
   await ironic.patchNode(node.uuid, [{ op: 'add', path: '/instance_info/image_source', value: osImageId }]);
+  const plugin = DRIVERS[firmware].deploy_interface === 'anvil';
+  if (plugin) {
+    // baremetal node validate: the plugin asked the service, which checked the layout (the Glance image filled in).
+    const v = (await (await fetch(`${stack.ironic.url}/v1/nodes/${node.uuid}/validate`, { headers: { 'X-OpenStack-Ironic-API-Version': '1.82' } })).json()) as Record<string, { result: boolean | null; reason: string | null }>;
+    expect(v.deploy).toMatchObject({ result: true });
+  }
   const uuid = randomUUID();
   const hostname = `lab-${firmware}`;
   const m = await deployAndBoot(server, node, { scenario: 'enroll-to-active', firmware, bootstrap, target: 'active', instanceUuid: uuid, hostname });
   expect(m.slice(1, 6)).toEqual([uuid, hostname, expect.stringMatching(/^[1-9]/), '/dev/mapper/sys-srv', 'none']);
+  const done = (await ironic.getNode(node.uuid)) as unknown as { driver_internal_info: Record<string, unknown> };
+  // The agent told Ironic which bootstrap it runs from; the plugin kept the deploy's progress on the node.
+  expect(String(done.driver_internal_info.agent_version)).toMatch(new RegExp(`^anvil-\\d+\\.\\d+\\.\\d+\\+bootstrap\\.${bootstrapUuids[bootstrap]!}$`));
+  if (plugin) expect(done.driver_internal_info.anvil_progress).toMatchObject({ state: 'succeeded', bootstrap_uuid: bootstrapUuids[bootstrap] });
   return m;
 }
 
@@ -329,6 +344,7 @@ async function enrollAndClean(o: { firmware: 'bios' | 'uefi'; bootstrap: 'live' 
   await anvil('node', 'adopt', node.uuid, '--service', stack.serviceUrl, '--layout', `raid1-lvm-${o.firmware}`);
   const adopted = await ironic.getNode(node.uuid);
   expect(String(adopted.driver_info?.deploy_ramdisk)).toContain(bootstrapUuids[o.bootstrap]!);
+  expect(adopted.deploy_interface).toBe(DRIVERS[o.firmware].deploy_interface); // adoption keeps the plugin's interface
   const t0 = Date.now();
   await ironic.setProvisionState(node.uuid, 'provide');
   await waitState(node.uuid, ['available'], 20);

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { createLogger } from '@anvil/shared';
 import type { IronicClient } from '@anvil/shared/openstack';
 import { loadConfig, startService, type RunningService } from '../../../driver-service/src';
+import { conductorPlugin } from '../conductor-plugin';
 import { GlanceServer } from '../glance';
 import { freePort, IronicServer, mergeIni, type IniSections } from '../ironic';
 import { KeystoneServer } from '../keystone';
@@ -62,15 +63,19 @@ export class LabStack {
     this.http = await BootHttp.start(httpRoot, LAB_ADDR, join(this.dir, 'boot-http.log'));
     this.dnsmasq = await Dnsmasq.start(join(this.dir, 'dnsmasq'), tftpRoot);
     this.keystone = await KeystoneServer.start({ host: LAB_ADDR });
+    // The service's address is known before Ironic starts: the conductor plugin's [anvil]service_url.
+    const port = await freePort();
+    const serviceUrl = `http://${LAB_ADDR}:${port}`;
     const lab: IniSections = {
       DEFAULT: {
         my_ip: LAB_ADDR,
-        enabled_hardware_types: 'ipmi',
+        // ipmi with the stock custom-agent (the BIOS server), anvil-ipmi with the conductor plugin (the UEFI server).
+        enabled_hardware_types: 'ipmi,anvil-ipmi',
         enabled_boot_interfaces: 'ipxe,pxe',
-        enabled_deploy_interfaces: 'custom-agent,direct',
+        enabled_deploy_interfaces: 'custom-agent,direct,anvil',
         enabled_power_interfaces: 'ipmitool',
         enabled_management_interfaces: 'ipmitool',
-        enabled_vendor_interfaces: 'ipmitool,no-vendor',
+        enabled_vendor_interfaces: 'ipmitool,no-vendor,anvil-ipmitool,anvil',
         enabled_inspect_interfaces: 'no-inspect',
         enabled_console_interfaces: 'no-console',
         enabled_raid_interfaces: 'no-raid',
@@ -93,12 +98,12 @@ export class LabStack {
       },
       ipmi: { min_command_interval: 1 },
       agent: { deploy_logs_collect: 'always', post_deploy_get_power_state_retries: 30, post_deploy_get_power_state_retry_interval: 2, command_timeout: 120 },
+      anvil: { service_url: serviceUrl },
     };
-    const [glance, ironic] = await Promise.all([GlanceServer.start(this.keystone, { host: LAB_ADDR }), IronicServer.start({ host: LAB_ADDR, conf: mergeIni(lab, o.ironic) })]);
+    const [glance, ironic] = await Promise.all([GlanceServer.start(this.keystone, { host: LAB_ADDR }), IronicServer.start({ host: LAB_ADDR, conf: mergeIni(lab, o.ironic), pythonPath: [conductorPlugin()] })]);
     this.glance = glance;
     this.ironic = ironic;
-    const port = await freePort();
-    this.serviceUrl = `http://${LAB_ADDR}:${port}`;
+    this.serviceUrl = serviceUrl;
     this.service = await startService(
       loadConfig(undefined, {
         ANVIL_LISTEN_HOST: LAB_ADDR,
