@@ -134,8 +134,10 @@ describe('Ironic with Keystone auth', () => {
         expect(await main(['node', 'anvil', 'deploy', 'ks-cli', '--wait', '--timeout', '60'], io)).toBe(0);
         expect(said.at(-1)).toBe('ks-cli: active');
       } finally {
-        for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-        Object.assign(process.env, saved);
+        for (const k of ['OS_CLIENT_CONFIG_FILE', 'OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME', 'OS_USER_DOMAIN_NAME', 'OS_PROJECT_DOMAIN_NAME', 'OS_REGION_NAME'] as const) {
+          if (saved[k] === undefined) Reflect.deleteProperty(process.env, k);
+          else process.env[k] = saved[k];
+        }
       }
     } finally {
       await service.close();
