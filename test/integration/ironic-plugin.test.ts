@@ -152,6 +152,19 @@ describe('the conductor plugin in a real conductor', () => {
     const verdict = (await (await api(`/v1/nodes/${node.uuid}/validation`)).json()) as { valid: boolean; inventory: { disks: number } | null };
     expect(verdict).toMatchObject({ valid: true, inventory: { source: 'agent', disks: 1 } });
 
+    // From the shell: `anvil layout check`, and adoption refusing a layout that does not fit, before it writes anything.
+    const said: string[] = [];
+    const io = { out: (t: string) => void said.push(t), err: (t: string) => void said.push(t) };
+    expect(await main(['node', 'anvil', 'layout', 'check', 'small', '--node', 'plugin-node', '--service', rig.service.url], io)).toBe(0);
+    expect(said.at(-1)).toMatch(new RegExp(`^layout small fits node ${node.uuid}; its 1 disk as its agent reported them at `));
+    expect(await main(['node', 'anvil', 'layout', 'check', 'too-big', '--node', 'plugin-node', '--service', rig.service.url], io)).toBe(1);
+    expect(said.slice(-2)).toEqual([expect.stringMatching(/^error \/disks\/0\/partitions\/0\/size size\.does_not_fit: /), expect.stringMatching(/^layout too-big does not fit node .* \(1 error\)/)]);
+    const infoBefore = (await client.getNode(node.uuid)).driver_info;
+    const refusedAdopt = await api(`/v1/nodes/${node.uuid}/adopt`, { method: 'POST', body: JSON.stringify({ layout: 'too-big' }) });
+    expect(refusedAdopt.status).toBe(422);
+    expect(await refusedAdopt.json()).toMatchObject({ code: 'layout.does_not_fit', entries: [expect.objectContaining({ code: 'size.does_not_fit', pointer: '/disks/0/partitions/0/size' })] });
+    expect((await client.getNode(node.uuid)).driver_info).toEqual(infoBefore);
+
     // The operator points the node at a layout that needs 64 GiB of a 160 MiB disk.
     await client.patchNode(node.uuid, [{ op: 'add', path: '/driver_info/anvil_layout', value: 'too-big' }]);
     const refused = await ironic<Validation>(`/v1/nodes/${node.uuid}/validate`);

@@ -3,6 +3,7 @@ import { AnvilError, isErrorCode } from '@anvil/shared';
 import { readData } from './io';
 import { serviceRequest } from './service-client';
 import type { CliCloud, ServiceTarget } from './cli-cloud';
+import type { NodeValidation } from '@anvil/shared/protocol';
 import type { Io } from './plan-commands';
 
 /** A call to the driver-service; its `{code, message}` errors become AnvilErrors. */
@@ -45,6 +46,19 @@ export function registerServiceCommands(program: Command, io: Io, setExit: (code
       await call(cloud.service(f.service), 'PUT', `/v1/layouts/${encodeURIComponent(name)}`, { plan, ...(f.description ? { description: f.description } : {}), ...(f.default ? { default: true } : {}) });
       io.out(`layout ${name} stored`);
       setExit(0);
+    });
+  layout
+    .command('check <name>')
+    .description('check a stored layout against a node: filled from its instance_info, validated against the disks its agent last reported')
+    .requiredOption('--node <node>', 'the Ironic node (uuid or name)')
+    .requiredOption(...serviceOption)
+    .action(async (name: string, f: { node: string; service: string }) => {
+      const v = (await call(cloud.service(f.service), 'GET', `/v1/nodes/${encodeURIComponent(f.node)}/validation?layout=${encodeURIComponent(name)}`)) as NodeValidation;
+      for (const e of v.entries) io.err(`${e.severity} ${e.pointer || '/'} ${e.code}: ${e.message}`);
+      const errors = v.entries.filter((e) => e.severity === 'error').length;
+      const against = v.inventory ? `its ${v.inventory.disks} disk${v.inventory.disks === 1 ? '' : 's'} as its agent reported them at ${v.inventory.reported_at}` : 'no disks reported yet: checked on its own, the agent checks the real disks before it touches them';
+      io.out(`layout ${v.layout} ${errors ? `does not fit node ${v.node_uuid} (${errors} error${errors === 1 ? '' : 's'})` : `fits node ${v.node_uuid}`}; ${against}`);
+      setExit(errors ? 1 : 0);
     });
   layout
     .command('list')

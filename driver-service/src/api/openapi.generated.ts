@@ -16,8 +16,10 @@ export interface paths {
         /**
          * Adopt an Ironic node for Anvil
          * @description Sets `deploy_interface=custom-agent` where Ironic allows it (enroll, manageable, available or
-         *     maintenance) and writes a fresh capability URL into `driver_info.anvil_metadata_url`; any previous
-         *     capability of the node stops working.
+         *     maintenance) — a node on `anvil`, the conductor plugin's interface, keeps it — and writes a fresh
+         *     capability URL into `driver_info.anvil_metadata_url`; any previous capability of the node stops
+         *     working. A `layout` given for a node whose agent has reported its disks must fit them: otherwise
+         *     422 `layout.does_not_fit` with the entries, and nothing is written.
          */
         post: operations["adoptNode"];
         delete?: never;
@@ -631,6 +633,15 @@ export interface operations {
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
             413: components["responses"]["Error"];
+            /** @description The layout does not fit the disks the node's agent reported (`layout.does_not_fit`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidLayout"];
+                };
+            };
             502: components["responses"]["Error"];
         };
     };

@@ -4,6 +4,7 @@ import { ANVIL_DEPLOY_INTERFACES, LAYOUT_KEY, METADATA_URL_KEY } from '@anvil/sh
 import type { ServiceConfigT } from '../config';
 import type { Repository } from '../store/repository';
 import { activeImage, bootstrapPatch } from './bootstrap';
+import { layoutFit } from '../plan/node-plan';
 import { hashSecret, metadataUrl, newSecret } from './capability';
 
 /** States in which Ironic lets an interface change (or any state in maintenance). */
@@ -22,8 +23,18 @@ export interface Adoption {
  * capability URL in driver_info.anvil_metadata_url (the old one stops working).
  */
 export async function adoptNode(ironic: IronicClient, repo: Repository, config: ServiceConfigT, ident: string, layout?: string): Promise<Adoption> {
-  if (layout !== undefined && !(await repo.layout(layout))) throw new AnvilError('layout.not_found', `no layout named ${layout}`);
+  const chosen = layout !== undefined ? await repo.layout(layout) : undefined;
+  if (layout !== undefined && !chosen) throw new AnvilError('layout.not_found', `no layout named ${layout}`);
   const node = await ironic.getNode(ident);
+  // Before anything is written: a layout given for a node whose agent has reported its disks must fit them.
+  const held = chosen ? await repo.nodeInventory(node.uuid) : undefined;
+  if (chosen && held) {
+    const report = layoutFit(chosen, node.uuid, held.inventory);
+    if (!report.valid) {
+      const errors = report.entries.filter((e) => e.severity === 'error');
+      throw new AnvilError('layout.does_not_fit', `layout ${chosen.name} does not fit node ${node.uuid} (its ${held.inventory.disks.length} disk${held.inventory.disks.length === 1 ? '' : 's'} as its agent reported them at ${held.reported_at}): ${errors.slice(0, 3).map((e) => `${e.pointer} ${e.code}: ${e.message}`).join('; ')}`, { entries: report.entries });
+    }
+  }
   const secret = newSecret();
   const url = metadataUrl(config.public_url, node.uuid, secret);
   const ops: JsonPatchOp[] = [{ op: 'add', path: `/driver_info/${METADATA_URL_KEY}`, value: url }];

@@ -1,9 +1,9 @@
-import { AnvilError } from '@anvil/shared';
+import { AnvilError, validatePlan, type InventoryT, type Report } from '@anvil/shared';
 import { httpClient, type IronicNodeT } from '@anvil/shared/openstack';
 import { PLACEHOLDERS } from '@anvil/shared/protocol';
 import type { ServiceDeps } from '../deps';
 import type { LayoutT } from '../store/repository';
-import { checksumFileReader, SAMPLE_GRANT, SAMPLE_VALUES, valuesFromInstanceInfo, withGlanceImage, type ChecksumFileReader, type DeployValues } from './fill';
+import { checksumFileReader, fillLayout, SAMPLE_GRANT, SAMPLE_VALUES, valuesFromInstanceInfo, withGlanceImage, type ChecksumFileReader, type DeployValues } from './fill';
 import { selectLayout } from './layout-select';
 
 /*
@@ -56,3 +56,12 @@ export function checkableText(plan: Record<string, unknown>): string {
 
 /** The deployment id a plan checked outside a deploy carries. */
 export const NO_DEPLOYMENT = SAMPLE_ID;
+
+/**
+ * A layout (with `values` filled in; samples for what is not given) validated against a node's disks — or,
+ * without an inventory, on its own.
+ */
+export function layoutFit(layout: LayoutT, nodeUuid: string, inventory: InventoryT | undefined, values: DeployValues = {}): Report {
+  const plan = fillLayout(layout.plan, { ...SAMPLE_VALUES, ...values }, { nodeUuid, deploymentId: NO_DEPLOYMENT, layout: layout.name });
+  return validatePlan(checkableText(plan), inventory ? { inventory } : {}).report;
+}

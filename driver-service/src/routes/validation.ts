@@ -1,10 +1,9 @@
 import { Router } from 'express';
-import { AnvilError, validatePlan } from '@anvil/shared';
+import { AnvilError } from '@anvil/shared';
 import { LAYOUT_NAME, LAYOUT_QUERY, METADATA_URL_KEY, parseCapabilityUrl, VALIDATION_ROUTE, type NodeValidation } from '@anvil/shared/protocol';
 import type { ServiceDeps } from '../deps';
 import { secretMatches } from '../nodes/capability';
-import { fillLayout, SAMPLE_VALUES } from '../plan/fill';
-import { checkableText, checksumFiles, NO_DEPLOYMENT, nodePlanInputs } from '../plan/node-plan';
+import { checksumFiles, layoutFit, nodePlanInputs } from '../plan/node-plan';
 import { nodeIdent } from './params';
 
 /**
@@ -27,9 +26,8 @@ export function validationRoutes(d: ServiceDeps): Router {
     const asked = req.query[LAYOUT_QUERY];
     if (asked !== undefined && (typeof asked !== 'string' || !LAYOUT_NAME.test(asked))) throw new AnvilError('request.invalid', `?${LAYOUT_QUERY}= must name one layout (lower-case letters, digits, - and _)`);
     const { layout, via, values } = await nodePlanInputs(d, node, readChecksumFile, asked);
-    const plan = fillLayout(layout.plan, { ...SAMPLE_VALUES, ...values }, { nodeUuid: node.uuid, deploymentId: NO_DEPLOYMENT, layout: layout.name });
     const held = await d.repo.nodeInventory(node.uuid);
-    const { report } = validatePlan(checkableText(plan), held ? { inventory: held.inventory } : {});
+    const report = layoutFit(layout, node.uuid, held?.inventory, values);
     const body: NodeValidation = {
       node_uuid: node.uuid,
       layout: layout.name,

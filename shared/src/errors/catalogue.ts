@@ -39,6 +39,7 @@ export const ERRORS = {
   'auth.keystone_unavailable': { status: 503, meaning: 'Keystone could not be asked to validate the token.', action: 'Check Keystone and the service’s `keystone.*` settings; retry.' },
   'layout.not_found': { status: 404, meaning: 'No layout of that name is stored.', action: 'List layouts (`GET /v1/layouts`) or store it (`anvil layout put`).' },
   'layout.bad_name': { status: 400, meaning: 'A layout name is not lower-case letters, digits, `-` and `_` (at most 63).', action: 'Choose a name of that form.' },
+  'layout.does_not_fit': { status: 422, meaning: 'The layout does not fit the disks the node’s agent reported (at the start of its last deploy step); `entries` lists where, with the validator’s codes.', action: 'Choose a layout that fits, or fix the one given (`anvil layout check LAYOUT --node NODE` shows the entries).' },
   'layout.invalid': { status: 422, meaning: 'A stored layout would not be a valid plan (validated with sample values in its placeholders); `entries` lists the problems.', action: 'Fix the entries (docs/reference/validation-codes.md) and store it again.' },
   'adopt.wrong_state': { status: 409, meaning: 'Ironic changes a node’s deploy interface only in some provision states (or in maintenance).', action: 'Move the node to manageable or available (or set maintenance) and adopt again.' },
   'capability.unknown_node': { status: 404, meaning: 'The metadata URL names a node the service has not adopted.', action: 'Adopt the node (`anvil node adopt`); its driver_info then carries the right URL.' },
