@@ -45,6 +45,8 @@ export interface PlaceLimit {
   readonly path: string;
   /** Items of the list (keys of the object) there. */
   readonly items?: number;
+  /** Items of all the lists at this place together, in the whole plan (e.g. partitions of all disks). */
+  readonly total?: number;
   /** Characters of the string there. */
   readonly chars?: number;
   /** Why this value (it is the reference's comment). */
@@ -53,16 +55,21 @@ export interface PlaceLimit {
 
 export const PLACE_LIMITS: readonly PlaceLimit[] = [
   { path: '/disks', items: 512, why: 'the largest JBOD chains (4 × 102 bays) with a few boot disks; the kernel names thousands, no plan needs them' },
-  { path: '/disks/*/partitions', items: 128, why: 'a GPT holds 128 entries as partitioning tools create it; an MBR table 4 primary partitions' },
-  { path: '/disks/*/partitions/*/logical', items: 128, why: 'logical partitions of an MBR extended partition; the kernel reads 256 partitions per disk at most' },
+  {
+    path: '/disks/*/partitions',
+    items: 128,
+    total: 4096,
+    why: 'a GPT holds 128 entries as partitioning tools create it (an MBR table 4 primary partitions); 4096 in all is eight on each of the most disks',
+  },
+  { path: '/disks/*/partitions/*/logical', items: 128, total: 4096, why: 'logical partitions of an MBR extended partition; the kernel reads 256 partitions per disk at most' },
   { path: '/disks/*/partitions/*/flags', items: 16, why: 'there are 9 partition flags' },
   { path: '/disks/*/partitions/*/logical/*/flags', items: 16, why: 'there are 9 partition flags' },
   { path: '/raids', items: 512, why: 'one array per pair of the largest disk count' },
-  { path: '/raids/*/members', items: 384, why: 'an MD 1.x superblock records at most 384 devices' },
-  { path: '/raids/*/spares', items: 384, why: 'spares are devices of the same superblock' },
+  { path: '/raids/*/members', items: 384, total: 8192, why: 'an MD 1.x superblock records at most 384 devices; all arrays together use each disk and partition once' },
+  { path: '/raids/*/spares', items: 384, total: 8192, why: 'spares are devices of the same superblock' },
   { path: '/volume_groups', items: 512, why: 'one VG per disk of the largest disk count' },
-  { path: '/volume_groups/*/pvs', items: 1024, why: 'every partition of several disks; LVM itself has no smaller limit' },
-  { path: '/volume_groups/*/logical_volumes', items: 1024, why: 'far more than one VG metadata area (1 MiB by default) describes comfortably' },
+  { path: '/volume_groups/*/pvs', items: 1024, total: 8192, why: 'every partition of several disks; LVM itself has no smaller limit' },
+  { path: '/volume_groups/*/logical_volumes', items: 1024, total: 4096, why: 'far more than one VG metadata area (1 MiB by default) describes comfortably' },
   { path: '/filesystems', items: 4096, why: 'one per partition, array and volume of a large server' },
   { path: '/filesystems/*/mkfs_options', items: 128, why: 'mkfs arguments, one per item' },
   { path: '/filesystems/*/mount/options', items: 128, why: 'mount options, one per item' },

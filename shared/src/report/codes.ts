@@ -14,7 +14,7 @@ export interface CodeInfo {
 
 const bounds = (key: 'items' | 'chars'): string =>
   PLACE_LIMITS.filter((l) => l[key] !== undefined)
-    .map((l) => `\`${l.path}\` ${l[key]!.toLocaleString('en')}`)
+    .map((l) => `\`${l.path}\` ${l[key]!.toLocaleString('en')}${key === 'items' && l.total !== undefined ? ` (${l.total.toLocaleString('en')} in the whole plan)` : ''}`)
     .join(', ');
 const LIST_BOUNDS = bounds('items');
 const STRING_BOUNDS = bounds('chars');

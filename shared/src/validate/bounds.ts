@@ -16,6 +16,8 @@ const { depth: MAX_DEPTH, values: MAX_VALUES, keyChars: MAX_KEY, entries: MAX_EN
 /** The bound of one place of the plan, and of the places below it. */
 interface Rule {
   items: number;
+  /** Items of all lists at this place together (PlaceLimit.total), and the place's pattern for the message. */
+  total?: { readonly max: number; readonly path: string };
   chars: number;
   readonly children: Map<string, Rule>;
   /** `*`: any one segment. */
@@ -45,6 +47,7 @@ function buildRules(): Rule {
       }
     }
     if (limit.items !== undefined) node.items = limit.items;
+    if (limit.total !== undefined) node.total = { max: limit.total, path: limit.path };
     if (limit.chars !== undefined) node.chars = limit.chars;
   }
   return root;
@@ -77,6 +80,18 @@ class Findings {
   values = 0;
   /** Enough entries: the scan stops. */
   full = false;
+  /** Items counted so far against each plan-wide total. */
+  private readonly totals = new Map<Rule, number>();
+
+  /** Counts `n` items of a list at `rule`'s place against its plan-wide total; one entry when they pass it. */
+  total(rule: Rule, n: number, pointer: () => string, where: () => Where): void {
+    if (!rule.total) return;
+    const before = this.totals.get(rule) ?? 0;
+    this.totals.set(rule, before + n);
+    if (before <= rule.total.max && before + n > rule.total.max) {
+      this.add('plan.too_many', pointer(), `more than ${rule.total.max.toLocaleString('en')} items at \`${rule.total.path}\` in the whole plan; at most ${rule.total.max.toLocaleString('en')}`, where());
+    }
+  }
 
   add(code: Code, pointer: string, message: string, where: Where): ReportEntry {
     const entry: ReportEntry = { severity: 'error', code, pointer, message, ...(where ?? {}) };
@@ -177,6 +192,7 @@ export function scanJsonBounds(text: string, kind: BoundsKind): ReportEntry[] {
   const valueAt = (top: JsonFrame | undefined): string => (top ? `${frameAt(top)}${toPointer([segmentOf(top)])}` : '');
   const countItem = (f: JsonFrame): void => {
     f.count += 1;
+    if (f.place?.rule.total) found.total(f.place.rule, 1, () => frameAt(f), () => at(f.offset));
     if (f.place && !f.over && f.count > f.place.rule.items) {
       f.over = { entry: found.add('plan.too_many', frameAt(f), tooMany(f.place.rule.items, f.place.rule.items, true), at(f.offset)), max: f.place.rule.items };
     }
@@ -295,6 +311,7 @@ export function checkValueBounds(data: unknown, kind: BoundsKind, prefix = '', w
       found.add('plan.too_many', pointer(), tooMany(keys.length, item.place.rule.items, false), where(pointer()));
       take = item.place.rule.items;
     }
+    if (item.place?.rule.total) found.total(item.place.rule, take, pointer, () => where(pointer()));
     const children: ValueItem[] = [];
     for (let i = 0; i < take; i++) {
       const seg = keys[i]!;
