@@ -78,6 +78,7 @@ export const ERRORS = {
   'convert.invalid_input': { status: 400, meaning: 'The file given to `anvil plan convert` is not a Nailgun provision.json or bareon deploy_config.', action: 'Check `--from` and the file.' },
   // The anvil command
   'cli.read_failed': { status: 400, meaning: 'A file named on the command line cannot be read.', action: 'Check the path and permissions.' },
+  'cli.input_too_large': { status: 413, meaning: 'A file (or standard input) named on the command line is larger than any plan or inventory may be; reading stopped at the bound.', action: 'Check that the right file is named; a plan is at most 32 MiB of text (docs/reference/validation-codes.md, `plan.too_large`).' },
   'cli.parse_failed': { status: 400, meaning: 'A file named on the command line is not JSON or YAML.', action: 'Fix the syntax at the place the message names.' },
   'cli.bad_configdrive': { status: 400, meaning: '`--configdrive` is neither JSON, an ISO 9660 image nor gzip+base64 text.', action: 'Give one of those forms.' },
   'cli.bad_checksum': { status: 400, meaning: '`--checksum` is not `sha256:<hex>`, `sha512:<hex>` or `md5:<hex>`.', action: 'Give the checksum in that form.' },

@@ -37,7 +37,10 @@ const nowhere = (): undefined => undefined;
 function capped(errors: ReportEntry[]): ReportEntry[] {
   if (errors.length <= PARSE_ERRORS) return errors;
   const rest = errors.length - PARSE_ERRORS;
-  return [...errors.slice(0, PARSE_ERRORS), { severity: 'error', code: 'plan.parse_error', pointer: '', message: `${rest.toLocaleString('en')} more parse error${rest === 1 ? '' : 's'} left out` }];
+  const next = errors[PARSE_ERRORS]!;
+  // At the first one left out, so that it sorts after the ones kept.
+  const at = next.line !== undefined ? { line: next.line, column: next.column ?? 1 } : {};
+  return [...errors.slice(0, PARSE_ERRORS), { severity: 'error', code: 'plan.parse_error', pointer: '', ...at, message: `${rest.toLocaleString('en')} more parse error${rest === 1 ? '' : 's'} from here on left out` }];
 }
 
 /**
@@ -105,7 +108,7 @@ export function parseSource(text: string, options: ParseOptions = {}): SourceDoc
   const nul = text.indexOf('\u0000');
   if (nul >= 0) {
     // Neither JSON nor YAML allows a NUL character anywhere: this is a binary file, not worth parsing.
-    const message = `binary data, not JSON or YAML text (a NUL character at offset ${nul.toLocaleString('en')} of ${text.length.toLocaleString('en')})`;
+    const message = `binary data, not JSON or YAML text (a NUL character at offset ${nul.toLocaleString('en')} of ${text.length.toLocaleString('en')} characters)`;
     return { data: undefined, locate: nowhere, errors: [{ severity: 'error', code: 'plan.parse_error', pointer: '', ...position(lineStarts(text.slice(0, nul)), nul), message }] };
   }
   if (/^\s*[{[]/.test(text)) return parseJson(text, bounds);
