@@ -26,10 +26,11 @@ describe('plan bounds', () => {
     expect(r.report.valid).toBe(false);
     // Bound entries only: the validator's own rules (partition.too_many, the schema) never saw the plan.
     expect(r.plan).toBeUndefined();
-    expect(codes(r.report.entries)).toEqual(['plan.too_many', 'plan.too_large']);
+    expect(codes(r.report.entries)).toEqual(['plan.too_many', 'plan.too_many', 'plan.too_large']);
     expect(r.report.entries[0]).toMatchObject({ pointer: '/disks/0/partitions', line: 1, message: 'more than 128 items; at most 128 here' });
+    expect(r.report.entries[1]!.message).toContain('in the whole plan');
     // The scan stops at the value bound: it does not walk the other 12 MB.
-    expect(r.report.entries[1]!.message).toContain(`more than ${PLAN_LIMITS.values.toLocaleString('en')} values`);
+    expect(r.report.entries[2]!.message).toContain(`more than ${PLAN_LIMITS.values.toLocaleString('en')} values`);
   });
 
   it('gives the same entry for a plan as JSON text, YAML text and data, with the count when the list was read to its end', () => {
@@ -48,6 +49,16 @@ describe('plan bounds', () => {
     const r = validatePlan(partitions(128));
     expect(boundEntries(r.report.entries)).toEqual([]);
     expect(r.plan).toBeDefined();
+  });
+
+  it('bounds partitions in the whole plan too: 40 disks of 110 partitions pass each disk bound, not the plan-wide 4,096', () => {
+    const plan = withPlan((p) => {
+      p.disks = Array.from({ length: 40 }, (_, d) => ({ id: `d${d}`, select: { serial: `s${d}` }, partitions: Array.from({ length: 110 }, (_, i) => ({ id: `d${d}p${i}`, size: '1MiB' })) }));
+      p.filesystems = [];
+    });
+    const message = 'more than 4,096 items at `/disks/*/partitions` in the whole plan; at most 4,096';
+    // The list that passes the total is the one named (the 38th disk's: 37 × 110 = 4,070 before it).
+    for (const input of [JSON.stringify(plan), plan]) expect(validatePlan(input).report.entries).toEqual([expect.objectContaining({ code: 'plan.too_many', pointer: '/disks/37/partitions', message })]);
   });
 
   it.each([
