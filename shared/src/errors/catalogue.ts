@@ -79,6 +79,7 @@ export const ERRORS = {
   'convert.invalid_input': { status: 400, meaning: 'The file given to `anvil plan convert` is not a Nailgun provision.json or bareon deploy_config.', action: 'Check `--from` and the file.' },
   // The anvil command
   'cli.read_failed': { status: 400, meaning: 'A file named on the command line cannot be read.', action: 'Check the path and permissions.' },
+  'cli.input_too_large': { status: 413, meaning: 'A file (or standard input) named on the command line is larger than any plan or inventory may be; reading stopped at the bound.', action: 'Check that the right file is named; a plan is at most 32 MiB of text (docs/reference/validation-codes.md, `plan.too_large`).' },
   'cli.parse_failed': { status: 400, meaning: 'A file named on the command line is not JSON or YAML.', action: 'Fix the syntax at the place the message names.' },
   'cli.bad_configdrive': { status: 400, meaning: '`--configdrive` is neither JSON, an ISO 9660 image nor gzip+base64 text.', action: 'Give one of those forms.' },
   'cli.bad_checksum': { status: 400, meaning: '`--checksum` is not `sha256:<hex>`, `sha512:<hex>` or `md5:<hex>`.', action: 'Give the checksum in that form.' },
@@ -154,6 +155,7 @@ export const ERRORS = {
   'agent.unknown_step': { status: 400, meaning: 'Ironic asked for a clean or deploy step the agent does not have.', action: 'Use the agent’s steps (docs/ironic.md lists them).' },
   'agent.unexpected': { status: 500, meaning: 'A command failed with an error that is not an AnvilError (a bug); reported as the command’s anvil_code.', action: 'Read the agent log; report it.' },
   'plan.bad_step_args': { status: 400, meaning: 'The deploy step arguments (plan, plan_url) do not have the expected shape.', action: 'Fix the step arguments.' },
+  'plan.too_deep': { status: 422, meaning: 'A plan to be filled (a layout, or the plan of a deploy) nests objects and lists deeper than 64 levels; it is refused before the placeholders are filled.', action: 'Flatten the plan as the pointer in the message shows; a plan’s own fields go 8 deep (docs/reference/validation-codes.md, `plan.too_deep`).' },
   'plan.masked': { status: 400, meaning: 'The plan or its URL reached the agent masked by Ironic (keys with words like secret are hidden from the ramdisk).', action: 'Serve the plan from the driver-service; re-adopt the node so its URL carries the secret in the path.' },
   'plan.fetch_refused': { status: 502, meaning: 'The plan server (the driver-service) refused the plan; its code and message follow.', action: 'Act on the service’s code (in this table).' },
   'plan.fetch_failed': { status: 502, meaning: 'The agent could not fetch its plan after retries.', action: 'Check that the ramdisk reaches the driver-service URL in driver_info.anvil_metadata_url.' },

@@ -8,3 +8,4 @@ export * from './v1/configdrive';
 export * from './v1/bootloader';
 export * from './v1/plan';
 export * from './aliases';
+export * from './limits';

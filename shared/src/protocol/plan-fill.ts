@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { AnvilError } from '../errors/anvil-error';
 import type { GlanceSource } from '../plan/v1/image';
+import { checkValueBounds } from '../validate/bounds';
+import { PLAN_LIMITS } from '../plan/limits';
 
 /*
  * A layout is a plan with placeholders, filled per deploy. The driver-service fills what Ironic's API
@@ -92,6 +94,9 @@ function substitute(value: unknown, v: FillValues, missing: Missing): unknown {
  * `meta`, metadata names the node, the deployment and the layout.
  */
 export function fillPlan(plan: Record<string, unknown>, v: FillValues, meta?: FillMeta): Record<string, unknown> {
+  // substitute() recurses: nesting beyond the plan's bound is refused before it runs (without recursing).
+  const deep = checkValueBounds(plan, 'depth')[0];
+  if (deep) throw new AnvilError('plan.too_deep', `the plan nests deeper than ${PLAN_LIMITS.depth} levels at ${deep.pointer}; refused before filling it`, { pointer: deep.pointer });
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(plan)) {
     if (k === 'images' && Array.isArray(x)) {

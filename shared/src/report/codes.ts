@@ -2,6 +2,8 @@
  * The catalogue of validation codes. Codes are stable: tests assert them, operators grep for them, and
  * docs/reference/validation-codes.md is generated from this table. Add codes; never rename or reuse one.
  */
+import { MAX_SIZE_BYTES, PLAN_LIMITS, PLACE_LIMITS } from '../plan/limits';
+
 export type Severity = 'error' | 'warning';
 
 export interface CodeInfo {
@@ -10,11 +12,23 @@ export interface CodeInfo {
   readonly doc: string;
 }
 
+const bounds = (key: 'items' | 'chars'): string =>
+  PLACE_LIMITS.filter((l) => l[key] !== undefined)
+    .map((l) => `\`${l.path}\` ${l[key]!.toLocaleString('en')}${key === 'items' && l.total !== undefined ? ` (${l.total.toLocaleString('en')} in the whole plan)` : ''}`)
+    .join(', ');
+const LIST_BOUNDS = bounds('items');
+const STRING_BOUNDS = bounds('chars');
+
 export const CODES = {
   // Parsing and shape
   'plan.internal_error': { severity: 'error', doc: 'The validator itself failed (a bug in Anvil); the plan is treated as invalid. Please report it with the plan.' },
   'plan.parse_error': { severity: 'error', doc: 'The text is not valid JSON or YAML.' },
   'plan.duplicate_key': { severity: 'error', doc: 'A key appears twice in one object; only one value could be meant.' },
+  'plan.too_large': { severity: 'error', doc: `The plan text is longer than ${PLAN_LIMITS.textChars / 1024 / 1024} MiB (characters), or holds more than ${PLAN_LIMITS.values.toLocaleString('en')} values; it is refused before it is parsed (shared/src/plan/limits.ts).` },
+  'plan.too_deep': { severity: 'error', doc: `Objects and lists nest deeper than ${PLAN_LIMITS.depth} levels (a plan's own fields go 8 deep); refused before any recursive code reads it.` },
+  'plan.too_many': { severity: 'error', doc: `A list (or object) holds more items than Anvil reads: ${LIST_BOUNDS}; any other list or object ${PLAN_LIMITS.items.toLocaleString('en')}.` },
+  'plan.string_too_long': { severity: 'error', doc: `A string is longer than Anvil reads: ${STRING_BOUNDS}; a key ${PLAN_LIMITS.keyChars}; any other string ${PLAN_LIMITS.stringChars.toLocaleString('en')} characters.` },
+  'plan.alias_limit': { severity: 'error', doc: 'YAML aliases expand beyond 100 resolved nodes (an alias bomb: a few lines that would grow into gigabytes); write the values out, or use JSON.' },
   'plan.unsupported_version': { severity: 'error', doc: 'The plan `version` is not one this Anvil reads (it reads version 1).' },
   'schema.required': { severity: 'error', doc: 'A required field is missing.' },
   'schema.invalid_type': { severity: 'error', doc: 'A field has the wrong type (for example a string where a list is expected).' },
@@ -24,6 +38,7 @@ export const CODES = {
   'schema.unknown_key': { severity: 'warning', doc: 'A key the schema does not know; usually a typo. It is ignored.' },
   'schema.invalid_id': { severity: 'error', doc: 'An `id` must start with a letter and hold only letters, digits, `_`, `-` and `.` (at most 64).' },
   'size.invalid': { severity: 'error', doc: 'A size is not bytes, `<n><unit>` (MB, MiB, GB, GiB, TB, TiB, …), `<n>%` or `remaining`.' },
+  'size.too_large': { severity: 'error', doc: `A size is larger than ${MAX_SIZE_BYTES} bytes (8 EiB, the largest offset Linux addresses); no disk is that large.` },
   'size.remaining_not_allowed': { severity: 'error', doc: '`remaining` or a percentage is used where only a fixed size makes sense.' },
   // References
   'ref.duplicate_id': { severity: 'error', doc: 'Two objects share an `id`; ids are unique across the whole plan.' },

@@ -30,17 +30,26 @@ export function fromPointer(pointer: string): string[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/** Characters of a message kept in a report: messages quote the input, and the input may be megabytes. */
+export const MESSAGE_CHARS = 240;
+
+/** `text` cut to `max` characters, saying how much was left out (input echoed into a message stays short). */
+export function clip(text: string, max = MESSAGE_CHARS): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${(text.length - max).toLocaleString('en')} more characters left out)`;
+}
+
 /** Collects entries; rules push into it and never throw. */
 export class ReportBuilder {
   private readonly list: ReportEntry[] = [];
 
   add(code: Code, path: Path | string, message: string, severity: Severity = CODES[code].severity): void {
     const pointer = typeof path === 'string' ? path : toPointer(path);
-    this.list.push({ severity, code, pointer, message });
+    this.list.push({ severity, code, pointer, message: clip(message) });
   }
 
   addEntry(entry: ReportEntry): void {
-    this.list.push(entry);
+    this.list.push({ ...entry, message: clip(entry.message) });
   }
 
   get hasErrors(): boolean {

@@ -1,2 +1,3 @@
 export * from './source';
 export * from './validate';
+export { checkValueBounds, type BoundsKind } from './bounds';

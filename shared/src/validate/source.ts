@@ -1,6 +1,7 @@
 import { isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { fromPointer, type ReportEntry } from '../report/report';
+import { clip, fromPointer, type ReportEntry } from '../report/report';
+import { checkValueBounds, scanJsonBounds, scanYamlDepth, type BoundsKind } from './bounds';
 
 /** A plan read from text: its data, where each node is, and what went wrong reading it. */
 export interface SourceDocument {
@@ -27,8 +28,28 @@ function position(starts: readonly number[], offset: number): { line: number; co
   return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }
 
-/** JSON text: a strict, fast parse with positions (jsonc-parser), comments and trailing commas refused. */
-function parseJson(text: string): SourceDocument {
+/** Parse errors kept from one text: a binary file makes the YAML parser report one per line. */
+const PARSE_ERRORS = 20;
+
+const nowhere = (): undefined => undefined;
+
+/** The parse errors to report: the first PARSE_ERRORS, and one entry saying how many more were left out. */
+function capped(errors: ReportEntry[]): ReportEntry[] {
+  if (errors.length <= PARSE_ERRORS) return errors;
+  const rest = errors.length - PARSE_ERRORS;
+  const next = errors[PARSE_ERRORS]!;
+  // At the first one left out, so that it sorts after the ones kept.
+  const at = next.line !== undefined ? { line: next.line, column: next.column ?? 1 } : {};
+  return [...errors.slice(0, PARSE_ERRORS), { severity: 'error', code: 'plan.parse_error', pointer: '', ...at, message: `${rest.toLocaleString('en')} more parse error${rest === 1 ? '' : 's'} from here on left out` }];
+}
+
+/**
+ * JSON text: first its bounds, token by token (shared/src/validate/bounds.ts); then a strict, fast parse with
+ * positions (jsonc-parser), comments and trailing commas refused.
+ */
+function parseJson(text: string, bounds: BoundsKind): SourceDocument {
+  const refused = scanJsonBounds(text, bounds);
+  if (refused.length) return { data: undefined, locate: nowhere, errors: refused };
   const starts = lineStarts(text);
   const parseErrors: ParseError[] = [];
   const root = parseTree(text, parseErrors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
@@ -39,6 +60,7 @@ function parseJson(text: string): SourceDocument {
     ...position(starts, e.offset),
     message: `invalid JSON: ${printParseErrorCode(e.error)}`,
   }));
+  if (errors.length > PARSE_ERRORS) return { data: undefined, locate: nowhere, errors: capped(errors) };
   const dupes = (node: JsonNode | undefined): void => {
     if (!node) return;
     if (node.type === 'object') {
@@ -47,7 +69,7 @@ function parseJson(text: string): SourceDocument {
         const key = prop.children?.[0];
         if (key && typeof key.value === 'string') {
           if (seen.has(key.value)) {
-            errors.push({ severity: 'error', code: 'plan.duplicate_key', pointer: '', ...position(starts, key.offset), message: `duplicate key "${key.value}"` });
+            errors.push({ severity: 'error', code: 'plan.duplicate_key', pointer: '', ...position(starts, key.offset), message: `duplicate key "${clip(key.value, 80)}"` });
           }
           seen.add(key.value);
         }
@@ -65,20 +87,43 @@ function parseJson(text: string): SourceDocument {
     }
     return undefined;
   };
-  return { data: errors.length || !root ? undefined : (getNodeValue(root) as unknown), locate, errors };
+  return { data: errors.length || !root ? undefined : (getNodeValue(root) as unknown), locate, errors: capped(errors) };
+}
+
+export interface ParseOptions {
+  /**
+   * Which bounds the text is held to before it is parsed (shared/src/plan/limits.ts): `plan`, all of a plan's;
+   * `depth` (the default), only nesting, which any document must pass before recursive code reads it.
+   */
+  readonly bounds?: BoundsKind;
 }
 
 /**
  * Parses the plan text keeping node positions, so that every report entry can carry a line and column:
  * JSON with a fast JSON parser, anything else as YAML (a superset of JSON). Duplicate keys are reported,
- * not silently merged.
+ * not silently merged. Text beyond the bounds is refused before the parse (or, for YAML, before it becomes data).
  */
-export function parseSource(text: string): SourceDocument {
-  if (/^\s*[{[]/.test(text)) return parseJson(text);
-  return parseYaml(text);
+export function parseSource(text: string, options: ParseOptions = {}): SourceDocument {
+  const bounds = options.bounds ?? 'depth';
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    // Neither JSON nor YAML allows a NUL character anywhere: this is a binary file, not worth parsing.
+    const message = `binary data, not JSON or YAML text (a NUL character at offset ${nul.toLocaleString('en')} of ${text.length.toLocaleString('en')} characters)`;
+    return { data: undefined, locate: nowhere, errors: [{ severity: 'error', code: 'plan.parse_error', pointer: '', ...position(lineStarts(text.slice(0, nul)), nul), message }] };
+  }
+  if (/^\s*[{[]/.test(text)) return parseJson(text, bounds);
+  return parseYaml(text, bounds);
 }
 
-function parseYaml(text: string): SourceDocument {
+/** What yaml throws when aliases expand beyond maxAliasCount. */
+const ALIAS_BOMB = /alias/i;
+/** Nodes resolved through aliases at most (yaml's maxAliasCount). */
+const MAX_ALIAS_COUNT = 100;
+
+function parseYaml(text: string, bounds: BoundsKind): SourceDocument {
+  // The composer below recurses: nesting is checked on the concrete syntax tree first.
+  const scanned = scanYamlDepth(text);
+  if (scanned.entry) return { data: undefined, locate: nowhere, errors: [scanned.entry] };
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const errors: ReportEntry[] = [];
@@ -91,10 +136,25 @@ function parseYaml(text: string): SourceDocument {
       pointer: '',
       line: pos.line,
       column: pos.col,
-      message: err.message.split('\n')[0] ?? err.message,
+      message: clip(err.message.split('\n')[0] ?? err.message),
     });
   }
-  const data: unknown = errors.length ? undefined : doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  if (!errors.length) {
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const bomb = ALIAS_BOMB.test(message);
+      errors.push({
+        severity: 'error',
+        code: bomb ? 'plan.alias_limit' : 'plan.parse_error',
+        pointer: '',
+        ...(bomb ? scanned.firstAlias : {}),
+        message: bomb ? `aliases expand beyond ${MAX_ALIAS_COUNT} nodes (${message})` : clip(message),
+      });
+    }
+  }
 
   const locate = (pointer: string): { line: number; column: number } | undefined => {
     let node: unknown = doc.contents;
@@ -121,5 +181,9 @@ function parseYaml(text: string): SourceDocument {
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
-  return { data, locate, errors };
+  if (data !== undefined && bounds === 'plan') {
+    const refused = checkValueBounds(data, 'plan', '', locate);
+    if (refused.length) return { data: undefined, locate, errors: refused };
+  }
+  return { data, locate, errors: capped(errors) };
 }

@@ -5,6 +5,8 @@ import { buildModel, type PlanModel } from '../model/model';
 import { ReportBuilder, type Report } from '../report/report';
 import { checkSchema } from './schema-stage';
 import { parseSource } from './source';
+import { checkValueBounds } from './bounds';
+import { PLAN_LIMITS } from '../plan/limits';
 import { checkReferences } from './rules/references';
 import { checkDisks } from './rules/partitions';
 import { checkRaids } from './rules/raid';
@@ -73,18 +75,27 @@ function run(data: unknown, options: ValidateOptions, rb: ReportBuilder): Omit<V
 
 /**
  * Validates a plan completely and returns a report; it never throws. `input` is the plan's text (JSON
- * or YAML, so entries get line and column) or already-parsed data.
+ * or YAML, so entries get line and column) or already-parsed data. A plan beyond the bounds of
+ * shared/src/plan/limits.ts is refused before anything expensive or recursive reads it.
  */
 export function validatePlan(input: string | unknown, options: ValidateOptions = {}): ValidationResult {
   const rb = new ReportBuilder();
   let locate: ((p: string) => { line: number; column: number } | undefined) | undefined;
   let data: unknown = input;
   if (typeof input === 'string') {
-    const src = parseSource(input);
+    if (input.length > PLAN_LIMITS.textChars) {
+      rb.add('plan.too_large', '', `the plan text has ${input.length.toLocaleString('en')} characters; at most ${PLAN_LIMITS.textChars.toLocaleString('en')} are read`);
+      return { report: rb.build(), untouchable: [] };
+    }
+    const src = parseSource(input, { bounds: 'plan' });
     src.errors.forEach((e) => rb.addEntry(e));
     if (src.errors.length) return { report: rb.build(), untouchable: [] };
     data = src.data;
     locate = src.locate;
+  } else {
+    const refused = checkValueBounds(input, 'plan');
+    refused.forEach((e) => rb.addEntry(e));
+    if (refused.length) return { report: rb.build(), untouchable: [] };
   }
   try {
     const rest = run(data, options, rb);

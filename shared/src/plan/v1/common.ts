@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseSize } from '../../size/units';
+import { MAX_SIZE_BYTES } from '../limits';
 
 /** Ids name every object of a plan; references between objects use them. */
 export const ID_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -23,6 +24,8 @@ function sizeField(description: string, allowRelative: boolean) {
       const spec = parseSize(v);
       if (!spec) {
         ctx.addIssue({ code: 'custom', message: `"${String(v)}" is not a size`, params: { anvil: 'size.invalid' } });
+      } else if (spec.kind === 'bytes' && spec.bytes > MAX_SIZE_BYTES) {
+        ctx.addIssue({ code: 'custom', message: `"${String(v)}" is larger than any disk (at most ${MAX_SIZE_BYTES} bytes, 8 EiB)`, params: { anvil: 'size.too_large' } });
       } else if (!allowRelative && spec.kind !== 'bytes') {
         ctx.addIssue({
           code: 'custom',

@@ -2,6 +2,7 @@ import { resolvePartitionType } from '../../plan/aliases';
 import { parseSizeHint } from '../../inventory/select';
 import { parseSize, PERCENT_SCALE, formatSizeSpec } from '../../size/units';
 import { GPT_MAX_PARTITIONS } from '../../layout/partitions';
+import { MAX_SIZE_BYTES } from '../../plan/limits';
 import type { Path } from '../../report/report';
 import type { RuleContext } from './context';
 
@@ -36,8 +37,11 @@ export function checkDisks(ctx: RuleContext): void {
     if (Object.values(sel).every((v) => v === undefined)) {
       rb.add('schema.required', [...base, 'select'], 'a selector needs at least one hint (name, by_path, by_id, serial, wwn, vendor, model, hctl, size or rotational)');
     }
-    if (sel.size !== undefined && !parseSizeHint(sel.size)) {
+    const hint = sel.size === undefined ? undefined : parseSizeHint(sel.size);
+    if (sel.size !== undefined && !hint) {
       rb.add('schema.invalid_value', [...base, 'select', 'size'], `"${String(sel.size)}" is not a size hint such as ">= 100GiB" or 480 (GiB)`);
+    } else if (hint && hint.bytes > MAX_SIZE_BYTES) {
+      rb.add('size.too_large', [...base, 'select', 'size'], `"${String(sel.size)}" is larger than any disk (at most ${MAX_SIZE_BYTES} bytes, 8 EiB)`);
     }
     const table = d.table ?? 'gpt';
     const parts = d.partitions ?? [];

@@ -24,6 +24,20 @@ describe('filling a plan', () => {
     expect(fillPlan(plan, {})).not.toHaveProperty('configdrive');
   });
 
+  it('refuses a plan nested 10,000 deep with plan.too_deep and its pointer, without exceeding the call stack', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    const plan = { ...LAYOUT, configdrive: { disk: 'd', source: { meta_data: { x: deep } } } };
+    expect(() => fillPlan(plan, {})).toThrow(expect.objectContaining({ code: 'plan.too_deep', details: { pointer: `/configdrive/source/meta_data/x${'/0'.repeat(60)}` } }));
+    // Nesting within the bound is filled as before.
+    let fine: unknown = PLACEHOLDERS.imageChecksum;
+    for (let i = 0; i < 50; i++) fine = [fine];
+    const filled = fillPlan({ ...LAYOUT, configdrive: { disk: 'd', source: { meta_data: { x: fine } } } }, { checksum: 'sha256:0' });
+    let inner: unknown = (filled.configdrive as { source: { meta_data: { x: unknown } } }).source.meta_data.x;
+    for (let i = 0; i < 50; i++) inner = (inner as unknown[])[0];
+    expect(inner).toBe('sha256:0');
+  });
+
   it('a Glance grant replaces the source; an unresolved Glance image is an error', () => {
     const glance = { image_id: 'i', endpoint: 'http://g:9292' };
     expect((fillPlan(LAYOUT, { image: { glance } }).images as { source: unknown }[])[0]!.source).toEqual({ glance });

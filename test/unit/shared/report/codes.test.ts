@@ -17,6 +17,11 @@ const twoDisks = (a: Json, b: Json): Json => ({ version: 1, disks: [a, b] });
 const CASES: Record<Exclude<Code, 'plan.internal_error'>, Case> = {
   'plan.parse_error': { text: '{"version": 1,\n  "disks": [\n}' },
   'plan.duplicate_key': { text: '{"version": 1, "version": 1, "disks": []}' },
+  'plan.too_large': { text: JSON.stringify(basePlan()).padEnd(32 * 1024 * 1024 + 1, ' ') },
+  'plan.too_deep': { text: `{"version": 1, "configdrive": {"source": {"meta_data": {"x": ${'['.repeat(100)}${']'.repeat(100)}}}}}`, pointer: `/configdrive/source/meta_data/x${'/0'.repeat(60)}` },
+  'plan.too_many': { plan: withPlan((p) => (p.disks[0]!.partitions = Array.from({ length: 129 }, (_, i) => part(`q${i}`, '1MiB')))), pointer: '/disks/0/partitions' },
+  'plan.string_too_long': { plan: withPlan((p) => ((p.disks[0]!.partitions as Json[])[0]!.type = 'x'.repeat(5000))), pointer: '/disks/0/partitions/0/type' },
+  'plan.alias_limit': { text: `version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [${Array(10).fill('*a').join(', ')}]\nc: [${Array(10).fill('*b').join(', ')}]\n` },
   'plan.unsupported_version': { plan: { ...basePlan(), version: 2 }, pointer: '/version' },
   'schema.required': { plan: { version: 1 }, pointer: '/disks' },
   'schema.invalid_type': { plan: { version: 1, disks: 'sda' }, pointer: '/disks' },
@@ -26,6 +31,7 @@ const CASES: Record<Exclude<Code, 'plan.internal_error'>, Case> = {
   'schema.unknown_key': { plan: withPlan((p) => (p.disks[0]!.partitons = [])), pointer: '/disks/0/partitons' },
   'schema.invalid_id': { plan: withPlan((p) => ((p.disks[0]!.partitions as Json[])[0]!.id = '1st')), pointer: '/disks/0/partitions/0/id' },
   'size.invalid': { plan: withPlan((p) => ((p.disks[0]!.partitions as Json[])[0]!.size = '12 GiBs')), pointer: '/disks/0/partitions/0/size' },
+  'size.too_large': { plan: withPlan((p) => ((p.disks[0]!.partitions as Json[])[0]!.size = '99999999999999999999999999TiB')), pointer: '/disks/0/partitions/0/size' },
   'size.remaining_not_allowed': { plan: withPlan((p) => (p.disks[0]!.alignment = 'remaining')), pointer: '/disks/0/alignment' },
   'ref.duplicate_id': { plan: withPlan((p) => ((p.disks[0]!.partitions as Json[])[1]!.id = 'p1')), pointer: '/disks/0/partitions/1/id' },
   'ref.unresolved': { plan: withPlan((p) => (p.filesystems![0]!.device = 'nope')), pointer: '/filesystems/0/device' },
@@ -91,8 +97,10 @@ const CASES: Record<Exclude<Code, 'plan.internal_error'>, Case> = {
   },
   'partition.too_many': {
     plan: withPlan((p) => {
-      p.disks[0]!.partitions = Array.from({ length: 129 }, (_, i) => part(`q${i}`, '1MiB'));
+      // 128 partitions (as many as the plan may list) and the config drive's one more.
+      p.disks[0]!.partitions = Array.from({ length: 128 }, (_, i) => part(`q${i}`, '1MiB'));
       p.filesystems = [];
+      p.configdrive = { source: 'http://example.invalid/cd.iso', disk: 'd0' };
     }),
     pointer: '/disks/0/partitions',
   },
