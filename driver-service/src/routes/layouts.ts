@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { AnvilError } from '@anvil/shared';
+import { LAYOUT_NAME } from '@anvil/shared/protocol';
 import type { LayoutBody } from '../api/types';
 import type { ServiceDeps } from '../deps';
 import { param } from './params';
 import { BODY_LIMITS, jsonTextBody } from './bodies';
 import { LayoutChecker } from '../layouts/checker';
 
-const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 export function layoutRoutes(d: ServiceDeps): Router {
   const r = Router({ caseSensitive: true });
@@ -22,7 +22,7 @@ export function layoutRoutes(d: ServiceDeps): Router {
   });
   r.put('/v1/layouts/:name', d.auth.require('write'), jsonTextBody(BODY_LIMITS.layout), async (req, res) => {
     const name = param(req, 'name');
-    if (!NAME.test(name)) throw new AnvilError('layout.bad_name', `layout names are lower-case letters, digits, - and _ (at most 63): ${name}`);
+    if (!LAYOUT_NAME.test(name)) throw new AnvilError('layout.bad_name', `layout names are lower-case letters, digits, - and _ (at most 63): ${name}`);
     // The body's text: read with the plan parser, held to the plan's bounds, filled with sample values and
     // validated as a deploy would see it (layouts/check.ts); a 422 carries the entries beside the code.
     const checked = await checker.check(req.body, name);
