@@ -11,7 +11,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 # python3-pytest and python3-pip: the conductor plugin (contrib/ironic) is tested with Debian's pytest and installed with Debian's pip.
-PKGS=(ironic-api ironic-conductor keystone glance-api postgresql python3-pytest python3-pip)
+# ironic-inspector: the agent's inventory reaches it on `baremetal node inspect` (test/integration/ironic-inspector.test.ts).
+PKGS=(ironic-api ironic-conductor keystone glance-api postgresql python3-pytest python3-pip ironic-inspector)
 missing=()
 for p in "${PKGS[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
@@ -45,6 +46,10 @@ glance-common glance/configure_db boolean false
 glance-common glance/configure_rabbit boolean false
 glance-common glance/configure_ksat boolean false
 glance-api glance/configure_api-endpoint boolean false
+ironic-inspector ironic-inspector/configure_db boolean false
+ironic-inspector ironic-inspector/configure_rabbit boolean false
+ironic-inspector ironic-inspector/configure_ksat boolean false
+ironic-inspector ironic-inspector/configure_api-endpoint boolean false
 SEL
 
 policy=$(apt-cache policy ironic-api 2>/dev/null || true)

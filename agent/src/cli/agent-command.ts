@@ -28,6 +28,7 @@ export function registerAgentCommand(program: Command, io: Io, setExit: (code: n
     .option('--only-disks <list>', 'comma-separated device paths: the only disks the agent may see')
     .option('--power-off', 'power the machine off on standby.power_off (the default inside a ramdisk)')
     .option('--no-power-off', 'on standby.power_off end the daemon instead (the default elsewhere)')
+    .option('--inspection-callback-url <url>', 'ironic-inspector\'s /v1/continue: send the inventory there before lookup (default: ipa-inspection-callback-url=)')
     .option('--log-file <file>', 'write the structured log there as well as to stderr')
     .action(async (flags: AgentFlags) => {
       const ring = new LogRing();

@@ -49,6 +49,7 @@ export const AgentConfig = z.strictObject({
   powerOff: z.boolean(),
   logFile: z.string().optional(),
   // Checked with the store's own uuid pattern before (a malformed one is dropped, never a reason not to start).
+  inspectionCallbackUrl: z.url({ protocol: /^https?$/ }).optional().describe('ipa-inspection-callback-url: ironic-inspector\'s /v1/continue, where the inventory goes before lookup.'),
   bootstrapUuid: z.string().optional().describe('anvil.bootstrap: the bootstrap image of the store this ramdisk is (set by the driver-service on activation; reported with progress).'),
 });
 export type AgentConfigT = z.infer<typeof AgentConfig>;
@@ -72,6 +73,7 @@ export interface AgentFlags {
   readonly onlyDisks?: string;
   readonly powerOff?: boolean;
   readonly logFile?: string;
+  readonly inspectionCallbackUrl?: string;
 }
 
 /** Whether this process runs in a ramdisk: the root filesystem is rootfs, tmpfs or ramfs, or live-boot's overlay. */
@@ -133,6 +135,7 @@ export function loadAgentConfig(flags: AgentFlags, readText: (path: string) => s
     ...(flags.onlyDisks ? { onlyDisks: flags.onlyDisks.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
     powerOff: flags.powerOff ?? ramdisk,
     ...(flags.logFile ? { logFile: flags.logFile } : {}),
+    ...((flags.inspectionCallbackUrl ?? k.get('ipa-inspection-callback-url')) ? { inspectionCallbackUrl: flags.inspectionCallbackUrl ?? k.get('ipa-inspection-callback-url') } : {}),
     ...(bootstrapUuid !== undefined && isBootstrapUuid(bootstrapUuid) ? { bootstrapUuid } : {}),
   });
   if (!parsed.success) {

@@ -10,6 +10,7 @@ import { CommandProcessor, type CommandSpec } from './commands/registry';
 import { standbyCommands } from './commands/standby';
 import type { AgentConfigT } from './config';
 import { Heartbeater, heartbeatAgentVersion } from './heartbeat';
+import { sendInspection } from './inspection';
 import { IronicRamdiskApi } from './ironic-api';
 import { chooseCallbackUrl, lookupAddresses } from './network';
 import { AgentStateFile, bootId, type AgentStateT } from './persist';
@@ -36,6 +37,15 @@ export async function startAgent(config: AgentConfigT, baseLog: Logger, recentLo
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
 
+  // Booted for inspection: the inventory goes to ironic-inspector first (once per boot), as IPA sends it.
+  if (config.inspectionCallbackUrl && !saved) {
+    try {
+      const answer = await sendInspection(config, config.inspectionCallbackUrl, new SystemRunner(baseLog), baseLog);
+      baseLog.info({ answer }, 'inspection data delivered');
+    } catch (err) {
+      baseLog.error({ err: err instanceof Error ? err.message : String(err) }, 'inspection data not delivered');
+    }
+  }
   const lookup = await api.lookup(lookupAddresses(config), config.nodeUuid ?? saved?.nodeUuid, config.lookupTimeoutS * 1000, abort.signal);
   const nodeUuid = lookup.node.uuid;
   const log = baseLog.child({ node_uuid: nodeUuid });

@@ -150,6 +150,7 @@ export const ERRORS = {
   'agent.lookup_unreadable': { status: 502, meaning: 'Ironic’s lookup answer is not what the agent expects.', action: 'Check the Ironic version; report it with the answer.' },
   'agent.lookup_timeout': { status: 504, meaning: 'Ironic returned no node for the agent’s MACs in time.', action: 'Enrol a port with the boot MAC, and deploy or clean the node.' },
   'agent.stopped': { status: 503, meaning: 'The agent was stopped while it looked its node up.', action: 'None; it is shutting down.' },
+  'agent.inspection_refused': { status: 502, meaning: 'ironic-inspector refused the inspection data the agent posted to `ipa-inspection-callback-url` (e.g. no node with these MACs is being inspected).', action: 'Read inspector’s message in the agent log; check the node is in `inspect wait` and its ports carry the machine’s MACs.' },
   'agent.token_already_issued': { status: 409, meaning: 'Ironic issued the node’s agent token to an earlier agent of this boot and no copy was kept.', action: 'Reboot the node into the ramdisk (or abort the deploy and start again).' },
   'agent.bad_params': { status: 400, meaning: 'A clean or deploy step command has parameters the agent does not understand.', action: 'Check the Ironic version and the step arguments.' },
   'agent.unknown_step': { status: 400, meaning: 'Ironic asked for a clean or deploy step the agent does not have.', action: 'Use the agent’s steps (docs/ironic.md lists them).' },
