@@ -134,6 +134,11 @@ describe('the conductor plugin in a real conductor', () => {
     const status = await ironic<{ deployment: { state: string; layout: string; stage: string | null } }>(`/v1/nodes/${node.uuid}/vendor_passthru?method=status`);
     expect(status.status).toBe(200);
     expect(status.body.deployment).toMatchObject({ state: 'running', layout: 'small' });
+    // Ironic 2023.1 has no abort from `wait call-back` (its state machine allows abort from clean, inspect and
+    // rescue waits only): `baremetal node abort` is refused and the deploy goes on; undeploy is the way out.
+    const abort = await ironic<{ error_message: string }>(`/v1/nodes/${node.uuid}/states/provision`, { method: 'PUT', body: JSON.stringify({ target: 'abort' }) });
+    expect(abort.status).toBe(400);
+    expect(JSON.parse(abort.body.error_message).faultstring).toMatch(/"abort" can not be performed on node .* while it is in state "wait call-back"/);
 
     expect(await deploying).toBe(0);
     expect(out).toEqual(['plugin-node: active']);
