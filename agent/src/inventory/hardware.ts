@@ -93,9 +93,8 @@ export function introspectionData(disks: InventoryT, o: { bootMac?: string; firm
     wwn: d.wwn ?? null,
     serial: d.serial ?? null,
     vendor: d.vendor ?? null,
-    // lsblk reports udev's WWN, with its vendor extension when the device has one; the base WWN is not read apart.
-    wwn_with_extension: d.wwn ?? null,
-    wwn_vendor_extension: null,
+    wwn_with_extension: d.wwn_with_extension ?? null,
+    wwn_vendor_extension: d.wwn_vendor_extension ?? null,
     hctl: d.hctl ?? null,
     by_path: d.by_path?.[0] ?? null,
   }));

@@ -9,6 +9,7 @@ const LsblkDevice: z.ZodType<LsblkDeviceT> = z.lazy(() =>
   z.looseObject({
     name: z.string(),
     kname: z.string().optional(),
+    'maj:min': z.string().optional(),
     type: z.string(),
     size: z.union([z.number(), z.string()]).nullable(),
     'log-sec': z.number().nullable().optional(),
@@ -31,6 +32,7 @@ const LsblkDevice: z.ZodType<LsblkDeviceT> = z.lazy(() =>
 interface LsblkDeviceT {
   name: string;
   kname?: string | undefined;
+  'maj:min'?: string | undefined;
   type: string;
   size: number | string | null;
   'log-sec'?: number | null | undefined;
@@ -58,6 +60,28 @@ export interface InventoryOptions {
   readonly only?: readonly string[];
   readonly sysRoot?: string;
   readonly devRoot?: string;
+  /** udev's database (`/run/udev/data`), for the WWN parts lsblk does not report apart. */
+  readonly udevRoot?: string;
+}
+
+/**
+ * The WWN as Ironic's hints know it, from udev's database record of the device (`E:ID_WWN=…` lines of
+ * `/run/udev/data/b<major>:<minor>`): `wwn` (ID_WWN), `wwn_with_extension`, `wwn_vendor_extension`. lsblk's
+ * WWN column is udev's ID_WWN_WITH_EXTENSION when there is one, so it cannot stand for all three.
+ */
+export function udevWwn(udevRoot: string, majMin: string | undefined): { wwn?: string; wwn_with_extension?: string; wwn_vendor_extension?: string } {
+  if (!majMin) return {};
+  let text: string;
+  try {
+    text = readFileSync(join(udevRoot, `b${majMin}`), 'utf8');
+  } catch {
+    return {};
+  }
+  const prop = (k: string): string | undefined => new RegExp(`^E:${k}=(.*)$`, 'm').exec(text)?.[1]?.trim() || undefined;
+  const wwn = prop('ID_WWN');
+  const ext = prop('ID_WWN_WITH_EXTENSION');
+  const vendor = prop('ID_WWN_VENDOR_EXTENSION');
+  return { ...(wwn ? { wwn } : {}), ...(ext ? { wwn_with_extension: ext } : {}), ...(vendor ? { wwn_vendor_extension: vendor } : {}) };
 }
 
 /** `/dev/disk/by-X` links that point at `device`. */
@@ -102,6 +126,7 @@ function signatures(d: LsblkDeviceT): string[] {
 export async function readInventory(runner: Runner, options: InventoryOptions = {}): Promise<InventoryT> {
   const sysRoot = options.sysRoot ?? '/sys';
   const devRoot = options.devRoot ?? '/dev';
+  const udevRoot = options.udevRoot ?? '/run/udev/data';
   const res = await runner.run(['lsblk', '--json', '--bytes', '--output-all', '--paths']);
   const parsed = Lsblk.safeParse(JSON.parse(res.stdout));
   if (!parsed.success) throw new AnvilError('inventory.lsblk_unreadable', `lsblk output not understood: ${parsed.error.issues[0]?.message ?? ''}`);
@@ -115,13 +140,16 @@ export async function readInventory(runner: Runner, options: InventoryOptions = 
     const size = d.size === null ? 0 : Number(d.size);
     if (size === 0) continue;
     const logical = d['log-sec'] ?? 512;
+    const udev = udevWwn(udevRoot, d['maj:min']);
     disks.push({
       name: d.name,
       size,
       logical_sector_size: logical,
       physical_sector_size: d['phy-sec'] ?? logical,
       serial: d.serial ?? readSysfs(sysRoot, kname, 'device/serial') ?? readSysfs(sysRoot, kname, 'serial') ?? null,
-      wwn: d.wwn ?? null,
+      wwn: udev.wwn ?? d.wwn ?? null,
+      ...(udev.wwn_with_extension || d.wwn ? { wwn_with_extension: udev.wwn_with_extension ?? d.wwn ?? null } : {}),
+      ...(udev.wwn_vendor_extension ? { wwn_vendor_extension: udev.wwn_vendor_extension } : {}),
       vendor: d.vendor?.trim() ?? null,
       model: d.model?.trim() ?? null,
       hctl: d.hctl ?? null,

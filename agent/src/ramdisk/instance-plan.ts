@@ -10,7 +10,7 @@ const MIN_ROOT_BYTES = 4 * 1024 ** 3;
 
 /** Ironic root device hints → an Anvil disk selector (same semantics; `size` in GiB). */
 export function selectorFromHints(hints: Record<string, unknown>): Record<string, unknown> {
-  const map: Record<string, string> = { name: 'name', serial: 'serial', wwn: 'wwn', vendor: 'vendor', model: 'model', hctl: 'hctl', by_path: 'by_path', size: 'size', rotational: 'rotational' };
+  const map: Record<string, string> = { name: 'name', serial: 'serial', wwn: 'wwn', wwn_with_extension: 'wwn_with_extension', wwn_vendor_extension: 'wwn_vendor_extension', vendor: 'vendor', model: 'model', hctl: 'hctl', by_path: 'by_path', size: 'size', rotational: 'rotational' };
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(hints)) {
     const to = map[k];

@@ -498,7 +498,12 @@ export interface components {
                     /** @description Default: the logical sector size. */
                     physical_sector_size?: number;
                     serial?: string | null;
+                    /** @description The World Wide Name (udev ID_WWN). */
                     wwn?: string | null;
+                    /** @description The WWN with its vendor extension (udev ID_WWN_WITH_EXTENSION). */
+                    wwn_with_extension?: string | null;
+                    /** @description The WWN vendor extension alone (udev ID_WWN_VENDOR_EXTENSION). */
+                    wwn_vendor_extension?: string | null;
                     vendor?: string | null;
                     model?: string | null;
                     hctl?: string | null;

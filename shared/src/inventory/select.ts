@@ -102,6 +102,8 @@ export function diskMatches(sel: DiskSelectorT, disk: InventoryDiskT): boolean {
   const plain: ReadonlyArray<[string | undefined, string | null | undefined]> = [
     [sel.serial, disk.serial],
     [sel.wwn, disk.wwn],
+    [sel.wwn_with_extension, disk.wwn_with_extension],
+    [sel.wwn_vendor_extension, disk.wwn_vendor_extension],
     [sel.vendor, disk.vendor],
     [sel.model, disk.model],
     [sel.hctl, disk.hctl],

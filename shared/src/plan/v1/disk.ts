@@ -14,6 +14,8 @@ export const DiskSelector = z
     by_id: StringHint.optional().describe('A `/dev/disk/by-id/` link, with or without that prefix.'),
     serial: StringHint.optional(),
     wwn: StringHint.optional(),
+    wwn_with_extension: StringHint.optional().describe('The WWN with its vendor extension, as Ironic’s hint of that name.'),
+    wwn_vendor_extension: StringHint.optional().describe('The WWN vendor extension, as Ironic’s hint of that name.'),
     vendor: StringHint.optional(),
     model: StringHint.optional(),
     hctl: StringHint.optional().describe('SCSI host:channel:target:lun.'),

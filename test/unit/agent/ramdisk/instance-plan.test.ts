@@ -5,7 +5,7 @@ import { inventory, log } from '../../../helpers/ramdisk';
 describe('plans from instance_info', () => {
   it('maps root device hints to a selector', () => {
     expect(selectorFromHints({ serial: 's== ABC', size: '>= 100', rotational: 'false' })).toEqual({ serial: 's== ABC', size: '>= 100', rotational: false });
-    expect(() => selectorFromHints({ wwn_vendor_extension: 'x' })).toThrow(expect.objectContaining({ code: 'instance.root_device_hint' }));
+    expect(() => selectorFromHints({ partition_uuid: 'x' })).toThrow(expect.objectContaining({ code: 'instance.root_device_hint' }));
   });
 
   it('finds the image in a checksums file', () => {
