@@ -12,6 +12,7 @@ import { Pool } from 'pg';
 import { silentLogger } from '@anvil/shared';
 import { openDatabase } from '../../driver-service/src/store/db';
 import { migrations, type Dialect } from '../../driver-service/src/store/migrations';
+import { Repository } from '../../driver-service/src/store/repository';
 import { PostgresServer } from '../helpers/postgres';
 
 const work = mkdtempSync(join(tmpdir(), 'anvil-migrations-'));
@@ -48,7 +49,7 @@ async function atRelease001(dialect: Dialect): Promise<void> {
 }
 
 describe.each(['sqlite', 'postgres'] as const)('upgrading a %s database from migration 001', (dialect) => {
-  it('adds the bootstrap columns, keeps the rows, and migrates nothing the second time', async () => {
+  it('adds the bootstrap columns and the inventories table, keeps the rows, and migrates nothing the second time', async () => {
     await atRelease001(dialect);
     const open = () => openDatabase({ dataDir: work, ...(dialect === 'postgres' ? { databaseUrl: pg.url } : {}), log: silentLogger(), checkpoint: false });
     const opened = await open();
@@ -61,7 +62,10 @@ describe.each(['sqlite', 'postgres'] as const)('upgrading a %s database from mig
       expect(dep).toMatchObject({ node_uuid: NODE, state: 'done', bytes: 4_294_967_296 * 3, bootstrap_uuid: null });
       await opened.db.updateTable('nodes').set({ bootstrap_uuid: '0f6a8c1e-5b7d-4e2f-9a10-3c4d5e6f7a8b', bootstrap_reported_at: '2026-12-02T10:00:00.000Z' }).where('uuid', '=', NODE).execute();
       const names = await opened.db.selectFrom('anvil_migrations' as never).select('name' as never).execute();
-      expect((names as Array<{ name: string }>).map((n) => n.name).sort()).toEqual(['001_initial', '002_bootstrap_uuid']);
+      expect((names as Array<{ name: string }>).map((n) => n.name).sort()).toEqual(['001_initial', '002_bootstrap_uuid', '003_node_inventories']);
+      // 003's table is there and takes an inventory
+      await new Repository(opened.db).setNodeInventory(NODE, { disks: [{ name: '/dev/sda', size: 4_294_967_296 * 2 }] });
+      expect((await new Repository(opened.db).nodeInventory(NODE))?.inventory.disks).toEqual([{ name: '/dev/sda', size: 4_294_967_296 * 2 }]);
     } finally {
       await opened.close();
     }
