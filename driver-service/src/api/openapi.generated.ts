@@ -58,7 +58,7 @@ export interface paths {
         get: operations["getLayout"];
         /**
          * Create or replace a layout (validated on write)
-         * @description The body is read with the plan parser (a key twice is `plan.duplicate_key`, as for `anvil plan validate`), after authorisation, up to 2 MiB.
+         * @description The body is read with the plan parser (a key twice is `plan.duplicate_key`, as for `anvil plan validate`), after authorisation, up to 2 MiB, and held to the plan's bounds (docs/reference/validation-codes.md, `plan.too_many`, `plan.too_deep`, `plan.string_too_long`, …) before it is filled; a body over 64 KiB is checked off the event loop.
          */
         put: operations["putLayout"];
         post?: never;
