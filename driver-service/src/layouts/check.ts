@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AnvilError, checkValueBounds, PLAN_LIMITS, validatePlan, type ReportEntry } from '@anvil/shared';
 import { fillLayout, SAMPLE_VALUES } from '../plan/fill';
-import { parseStrictJson } from '../routes/bodies';
+import { parseStrictJson } from '../plan/strict-json';
 
 /*
  * What `PUT /v1/layouts/{name}` checks, as one function of the body's text: the service runs it in a worker thread

@@ -4,7 +4,7 @@ import { ANVIL_DEPLOY_INTERFACES, LAYOUT_KEY, METADATA_URL_KEY } from '@anvil/sh
 import type { ServiceConfigT } from '../config';
 import type { Repository } from '../store/repository';
 import { activeImage, bootstrapPatch } from './bootstrap';
-import { layoutFit } from '../plan/node-plan';
+import { layoutFit } from '../plan/fit';
 import { hashSecret, metadataUrl, newSecret } from './capability';
 
 /** States in which Ironic lets an interface change (or any state in maintenance). */

@@ -1,9 +1,9 @@
-import { AnvilError, validatePlan, type InventoryT, type Report } from '@anvil/shared';
+import { AnvilError } from '@anvil/shared';
 import { httpClient, type IronicNodeT } from '@anvil/shared/openstack';
-import { PLACEHOLDERS } from '@anvil/shared/protocol';
-import type { ServiceDeps } from '../deps';
+import type { GlanceAccess } from '../glance/access';
+import type { Repository } from '../store/repository';
 import type { LayoutT } from '../store/repository';
-import { checksumFileReader, fillLayout, SAMPLE_GRANT, SAMPLE_VALUES, valuesFromInstanceInfo, withGlanceImage, type ChecksumFileReader, type DeployValues } from './fill';
+import { checksumFileReader, SAMPLE_GRANT, valuesFromInstanceInfo, withGlanceImage, type ChecksumFileReader, type DeployValues } from './fill';
 import { selectLayout } from './layout-select';
 
 /*
@@ -29,7 +29,14 @@ export function checksumFiles(): ChecksumFileReader {
 }
 
 /** `stepLayout`: the layout the agent's deploy step names (`?layout=` of the plan fetch). */
-export async function nodePlanInputs(d: ServiceDeps, node: IronicNodeT, readChecksumFile: ChecksumFileReader, stepLayout?: string): Promise<NodePlanInputs> {
+/** What choosing a node's plan reads: the layouts, Glance (when the service has Keystone credentials), the default. */
+export interface PlanSources {
+  readonly repo: Repository;
+  readonly glance?: GlanceAccess | undefined;
+  readonly defaultLayout?: string | undefined;
+}
+
+export async function nodePlanInputs(d: PlanSources, node: IronicNodeT, readChecksumFile: ChecksumFileReader, stepLayout?: string): Promise<NodePlanInputs> {
   let values = await valuesFromInstanceInfo(node.instance_info, readChecksumFile);
   let image: { id: string; anvil_layout?: unknown } | undefined;
   if (values.unresolvedGlanceImage !== undefined) {
@@ -39,29 +46,8 @@ export async function nodePlanInputs(d: ServiceDeps, node: IronicNodeT, readChec
     values = withGlanceImage(values, gi, SAMPLE_GRANT);
     image = gi;
   }
-  const { layout, via } = await selectLayout(node, d.repo, d.config.default_layout, image, stepLayout);
+  const { layout, via } = await selectLayout(node, d.repo, d.defaultLayout, image, stepLayout);
   return { layout, via, values, ...(image ? { image } : {}) };
 }
 
-const SAMPLE_ID = '00000000-0000-0000-0000-000000000000';
-
-/**
- * A filled plan as the validator should see it: a config drive left for the agent to fill gets a sample in
- * its place, and the node and deployment ids fixed ones, so plans that differ only there are one plan.
- */
-export function checkableText(plan: Record<string, unknown>): string {
-  const sameForAll = { ...plan, metadata: { ...(plan.metadata as Record<string, unknown>), node_uuid: SAMPLE_ID, deployment_id: SAMPLE_ID } };
-  return JSON.stringify(sameForAll).replace(JSON.stringify(PLACEHOLDERS.configdrive), JSON.stringify(SAMPLE_VALUES.configdrive));
-}
-
-/** The deployment id a plan checked outside a deploy carries. */
-export const NO_DEPLOYMENT = SAMPLE_ID;
-
-/**
- * A layout (with `values` filled in; samples for what is not given) validated against a node's disks — or,
- * without an inventory, on its own.
- */
-export function layoutFit(layout: LayoutT, nodeUuid: string, inventory: InventoryT | undefined, values: DeployValues = {}): Report {
-  const plan = fillLayout(layout.plan, { ...SAMPLE_VALUES, ...values }, { nodeUuid, deploymentId: NO_DEPLOYMENT, layout: layout.name });
-  return validatePlan(checkableText(plan), inventory ? { inventory } : {}).report;
-}
+export { checkableText, layoutFit, NO_DEPLOYMENT } from './fit';

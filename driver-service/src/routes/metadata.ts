@@ -20,6 +20,7 @@ export function agentRoutes(d: ServiceDeps): Router {
   const validity = new PlanValidity();
   const guard = capabilityGuard(d);
   const readChecksumFile = checksumFiles();
+  const sources = { repo: d.repo, glance: d.glance, defaultLayout: d.config.default_layout };
 
   // Refusals are warnings (someone holds a wrong or old capability, or guesses): the guard bounds how many.
   const authorise = async (nodeUuid: string, secret: string | undefined, req: Request, action: string): Promise<void> => {
@@ -48,7 +49,7 @@ export function agentRoutes(d: ServiceDeps): Router {
       }
       const asked = req.query[LAYOUT_QUERY];
       if (asked !== undefined && (typeof asked !== 'string' || !LAYOUT_NAME.test(asked))) throw new AnvilError('request.invalid', `?${LAYOUT_QUERY}= must name one layout (lower-case letters, digits, - and _)`);
-      const { layout, via, values, image } = await nodePlanInputs(d, node, readChecksumFile, asked);
+      const { layout, via, values, image } = await nodePlanInputs(sources, node, readChecksumFile, asked);
       const deployment = await d.tracker.begin(uuid, layout.name);
       const meta = { nodeUuid: uuid, deploymentId: deployment.id, layout: layout.name };
       let plan = fillLayout(layout.plan, values, meta);

@@ -16,6 +16,7 @@ import { nodeIdent } from './params';
 export function validationRoutes(d: ServiceDeps): Router {
   const r = Router({ caseSensitive: true });
   const readChecksumFile = checksumFiles();
+  const sources = { repo: d.repo, glance: d.glance, defaultLayout: d.config.default_layout };
   r.get(VALIDATION_ROUTE, d.auth.require('read'), async (req, res) => {
     const node = await d.ironic.getNode(nodeIdent(req));
     const row = await d.repo.node(node.uuid);
@@ -25,7 +26,7 @@ export function validationRoutes(d: ServiceDeps): Router {
     const capability = cap === undefined ? 'missing' : cap.node === node.uuid && secretMatches(cap.secret, row.capability_hash) ? 'current' : 'stale';
     const asked = req.query[LAYOUT_QUERY];
     if (asked !== undefined && (typeof asked !== 'string' || !LAYOUT_NAME.test(asked))) throw new AnvilError('request.invalid', `?${LAYOUT_QUERY}= must name one layout (lower-case letters, digits, - and _)`);
-    const { layout, via, values } = await nodePlanInputs(d, node, readChecksumFile, asked);
+    const { layout, via, values } = await nodePlanInputs(sources, node, readChecksumFile, asked);
     const held = await d.repo.nodeInventory(node.uuid);
     const report = layoutFit(layout, node.uuid, held?.inventory, values);
     const body: NodeValidation = {
