@@ -2,6 +2,7 @@ import { CST, Parser } from 'yaml';
 import { PLACE_LIMITS, PLAN_LIMITS } from '../plan/limits';
 import type { Code } from '../report/codes';
 import { toPointer, type ReportEntry } from '../report/report';
+import { positions } from './positions';
 
 /*
  * The plan's bounds (shared/src/plan/limits.ts), checked without recursion and without building anything that
@@ -113,24 +114,6 @@ const tooDeep = (): string => `nested deeper than ${MAX_DEPTH} levels; refused b
 const tooMany = (n: number, max: number, more: boolean): string => `${more ? 'more than ' : ''}${n.toLocaleString('en')} items; at most ${max.toLocaleString('en')} here`;
 const tooLong = (n: number, max: number, what = 'string'): string => `a ${what} of ${n.toLocaleString('en')} characters; at most ${max.toLocaleString('en')} here`;
 
-/** 1-based line and column of an offset, computed only when an entry needs one. */
-function positions(text: string): (offset: number) => { line: number; column: number } {
-  let starts: number[] | undefined;
-  return (offset) => {
-    if (!starts) {
-      starts = [0];
-      for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-    }
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - starts[lo]! + 1 };
-  };
-}
 
 interface JsonFrame {
   readonly array: boolean;

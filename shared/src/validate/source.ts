@@ -1,6 +1,7 @@
 import { isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { clip, fromPointer, type ReportEntry } from '../report/report';
+import { lineStarts, position } from './positions';
 import { checkValueBounds, scanJsonBounds, scanYamlDepth, type BoundsKind } from './bounds';
 
 /** A plan read from text: its data, where each node is, and what went wrong reading it. */
@@ -10,23 +11,6 @@ export interface SourceDocument {
   readonly errors: readonly ReportEntry[];
 }
 
-/** Offsets of line starts, to turn an offset into a 1-based line and column. */
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-  return starts;
-}
-
-function position(starts: readonly number[], offset: number): { line: number; column: number } {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo + 1, column: offset - starts[lo]! + 1 };
-}
 
 /** Parse errors kept from one text: a binary file makes the YAML parser report one per line. */
 const PARSE_ERRORS = 20;

@@ -1,8 +1,23 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger } from '@anvil/shared';
 import { CAPABILITY_HEADER, ProgressReport } from '@anvil/shared/protocol';
 import { HttpReporter } from '../../../../agent/src/report/http';
+
+/** A service stand-in on 127.0.0.1 that keeps every report body it is sent. */
+async function progressSink(): Promise<{ bodies: unknown[]; server: Server; url: string }> {
+  const bodies: unknown[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      bodies.push(JSON.parse(text));
+      res.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { bodies, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/nodes/n/vendor_passthru/progress` };
+}
 
 describe('the HTTP reporter', () => {
   it('posts batches the service’s schema accepts, with the capability in its header; byte progress only the latest', async () => {
@@ -31,17 +46,7 @@ describe('the HTTP reporter', () => {
   });
 
   it('sends the bootstrap uuid it runs from with each report', async () => {
-    const bodies: unknown[] = [];
-    const server = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c.toString()));
-      req.on('end', () => {
-        bodies.push(JSON.parse(text));
-        res.writeHead(202).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/nodes/n/vendor_passthru/progress`;
+    const { bodies, server, url } = await progressSink();
     const uuid = '0b7a6d9e-4c1f-4e0a-9b51-2f6d3c8a1e77';
     const reporter = new HttpReporter({ url, capability: 'c' }, silentLogger(), 60_000, uuid);
     reporter.emit({ type: 'done', result: 'ok', duration_ms: 1 });
@@ -51,17 +56,7 @@ describe('the HTTP reporter', () => {
   });
 
   it('sends the inventory in a report of its own, after the events queued before it', async () => {
-    const bodies: unknown[] = [];
-    const server = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c.toString()));
-      req.on('end', () => {
-        bodies.push(JSON.parse(text));
-        res.writeHead(202).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/nodes/n/vendor_passthru/progress`;
+    const { bodies, server, url } = await progressSink();
     const reporter = new HttpReporter({ url, capability: 'c' }, silentLogger(), 60_000);
     reporter.emit({ type: 'stage', seq: 1, total: 2, kind: 'partition', id: 'd', status: 'start' });
     reporter.inventory({ disks: [{ name: '/dev/vda', size: 8589934592, rotational: false }] });
