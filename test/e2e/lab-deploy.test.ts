@@ -210,16 +210,21 @@ function configDrive(uuid: string, hostname: string): Record<string, unknown> {
 
 const MARKER = /ANVIL-CLOUD-INIT-DONE uuid=(\S+) host=(\S+) keys=(\d+) srv=(\S+) release=(\S+) keep=([0-9a-f]{64})/;
 
+/** Writes one artefact under $ANVIL_ARTIFACTS, making its folder first (the folder need not exist yet). */
+function artifact(rel: string, text: string): void {
+  const path = join(ARTIFACTS, rel);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
 function saveArtifacts(): void {
   mkdirSync(ARTIFACTS, { recursive: true });
   stack?.collect(ARTIFACTS);
   for (const s of servers) {
-    mkdirSync(join(ARTIFACTS, 'console'), { recursive: true });
-    mkdirSync(join(ARTIFACTS, 'bmc'), { recursive: true });
-    writeFileSync(join(ARTIFACTS, 'console', `${s.o.name}.log`), s.consoleText());
-    writeFileSync(join(ARTIFACTS, 'bmc', `${s.o.name}.log`), s.bmcEvents().map((e) => `${(e.at / 1000).toFixed(3)} ${e.event}`).join('\n') + '\n');
+    artifact(join('console', `${s.o.name}.log`), s.consoleText());
+    artifact(join('bmc', `${s.o.name}.log`), s.bmcEvents().map((e) => `${(e.at / 1000).toFixed(3)} ${e.event}`).join('\n') + '\n');
   }
-  writeFileSync(join(ARTIFACTS, 'timings.json'), JSON.stringify(timings, null, 2) + '\n');
+  artifact('timings.json', JSON.stringify(timings, null, 2) + '\n');
 }
 
 beforeAll(async () => {
@@ -444,7 +449,7 @@ describe('emulated server, UEFI (live bootstrap), a 1 GiB node: enroll → clean
     const m = figures.at(-1)!;
     const line = `lab uefi memory: a ${BULK_VIRTUAL_MIB} MiB qcow2 (${BULK_DATA_MIB} MiB of data, ${(statSync(bulk.file).size / 1048576).toFixed(0)} MiB file) on a node with ${(m.mem_total_bytes / 1048576).toFixed(0)} MiB of RAM: agent peak RSS ${(m.peak_rss_bytes / 1048576).toFixed(0)} MiB, ${(m.mem_available_bytes / 1048576).toFixed(0)} MiB available at the end`;
     process.stdout.write(`${line}\n`);
-    writeFileSync(join(ARTIFACTS, 'memory.txt'), `${line}\n${JSON.stringify(m)}\n`);
+    artifact('memory.txt', `${line}\n${JSON.stringify(m)}\n`);
     expect(m.mem_total_bytes).toBeLessThan(SMALL_NODE_MIB * 1048576);
     expect(statSync(bulk.file).size).toBeGreaterThan(m.mem_total_bytes); // the image cannot have been staged in RAM
     expect(m.peak_rss_bytes).toBeLessThan(150e6);
@@ -462,8 +467,7 @@ describe('emulated server, UEFI (live bootstrap), a 1 GiB node: enroll → clean
     // LVM on the degraded RAID1 mounted, where cloud-init runs (seen at ~120 s under TCG; the login prompt comes later).
     const alone = await server.bootDiskAlone(1, /Cloud-init v\. \S+ running 'init'|lab-uefi login:/, 15 * 60_000);
     process.stdout.write(`lab uefi: disk1 alone booted its root (cloud-init running) in ${alone.seconds.toFixed(1)} s\n`);
-    mkdirSync(join(ARTIFACTS, 'console'), { recursive: true });
-    writeFileSync(join(ARTIFACTS, 'console', 'lab-uefi-disk1-alone.log'), alone.console);
+    artifact(join('console', 'lab-uefi-disk1-alone.log'), alone.console);
     expect(alone.console).toMatch(/Cloud-init v\. \S+ running 'init'|lab-uefi login:/);
   }, 1_200_000);
 });
