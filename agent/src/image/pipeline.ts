@@ -121,7 +121,7 @@ export async function convertWithQemuImg(image: ImageSpec, device: string, deps:
   }
   const argv = await deps.pipe(['qemu-img', 'convert'], { input }, { streamer: 'refused' });
   const stallSeconds = envInt('ANVIL_QCOW2_STALL_SECONDS') ?? QCOW2_STALL_SECONDS;
-  // A qemu-img that stops moving bytes is killed and run once more (it starts over: nothing was committed).
+  // A qemu-img that stops moving bytes is killed and run again, up to QCOW2_ATTEMPTS runs (each starts over: nothing was committed).
   for (let attempt = 1; ; attempt++) {
     const watchdog = new IoWatchdog(stallSeconds * 1000);
     try {
@@ -141,7 +141,9 @@ export async function convertWithQemuImg(image: ImageSpec, device: string, deps:
 
 /** qemu-img without any I/O for this long is taken as hung (ANVIL_QCOW2_STALL_SECONDS overrides it). */
 const QCOW2_STALL_SECONDS = 120;
-const QCOW2_ATTEMPTS = 2;
+// Three: qemu-img's curl driver can hang again on a fresh run (seen in CI: a second 15 s stall after the server's
+// one stall), and a conversion that starts over loses nothing (nothing was committed).
+const QCOW2_ATTEMPTS = 3;
 
 /** A tarball extracted into the target tree, keeping owners, modes, xattrs and ACLs. */
 export async function extractTar(image: ImageSpec, dir: string, deps: ImageDeps): Promise<StreamResult> {

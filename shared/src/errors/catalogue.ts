@@ -128,7 +128,7 @@ export const ERRORS = {
   'image.qcow2_changed': { status: 409, meaning: 'The qcow2 tables read ahead with range requests differ from the same bytes in the download: the file changed on the server during the deploy.', action: 'Do not replace an image while nodes deploy from it; deploy again.' },
   'image.qcow2_decompress_failed': { status: 400, meaning: 'A compressed qcow2 cluster did not inflate to a whole cluster (deflate or zstd).', action: 'Check the image with `qemu-img check`; convert it again.' },
   'image.range_unsupported': { status: 502, meaning: 'The image server ignored an HTTP Range request; a qcow2 image is read out of order (its tables) and needs Range support.', action: 'Serve the image from a server with Range support (any static web server, Glance, Swift), or convert it to raw.' },
-  'image.qcow2_stalled': { status: 504, meaning: 'qemu-img moved no bytes for the stall limit, twice.', action: 'Check the image server; it may hang on connections.' },
+  'image.qcow2_stalled': { status: 504, meaning: 'qemu-img moved no bytes for the stall limit, three runs in a row.', action: 'Check the image server; it may hang on connections.' },
   'image.tar_failed': { status: 500, meaning: 'tar could not extract the image into the root filesystem.', action: 'Check the tarball and the free space of the target.' },
   'image.fsck_failed': { status: 500, meaning: 'e2fsck found errors it could not fix in a filesystem image after writing it.', action: 'Check the image; rebuild it.' },
   // Config drives
