@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnvilError, silentLogger } from '@anvil/shared';
 import type { JsonPatchOp } from '@anvil/shared/openstack';
-import { serviceApp } from '../../../driver-service/src/app';
+import { serveApp } from '../../helpers/service-app';
 import type { ServiceDeps } from '../../../driver-service/src/deps';
 
 /** The bootstrap routes on a temp store, with an Ironic that records patches (one node refuses). */
@@ -37,10 +36,7 @@ describe('driver-service bootstrap routes', () => {
       },
       metrics: {},
     } as unknown as ServiceDeps;
-    const server = serviceApp(deps).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    close = () => new Promise((r) => server.close(() => r()));
+    ({ base, close } = await serveApp(deps));
   });
   afterAll(() => close());
 

@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { PLAN_LIMITS, silentLogger } from '@anvil/shared';
-import { serviceApp } from '../../../driver-service/src/app';
+import { serveApp } from '../../helpers/service-app';
 import type { ServiceDeps } from '../../../driver-service/src/deps';
 import { checkLayout } from '../../../driver-service/src/layouts/check';
 import { LayoutChecker } from '../../../driver-service/src/layouts/checker';
@@ -35,10 +34,7 @@ beforeAll(async () => {
     config: { capability_failures_per_minute: 30 },
     writer: { audit: () => undefined },
   } as unknown as ServiceDeps;
-  const server = serviceApp(deps).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () => new Promise((r) => server.close(() => r()));
+  ({ base, close } = await serveApp(deps));
 });
 afterAll(() => close());
 beforeEach(() => (stored.length = 0));

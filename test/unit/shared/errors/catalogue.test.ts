@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AnvilError, CODES, ERROR_FAMILIES, ERRORS, isErrorCode, silentLogger, statusOf } from '@anvil/shared';
-import { serviceApp } from '../../../../driver-service/src/app';
+import { serveApp } from '../../../helpers/service-app';
 import type { ServiceDeps } from '../../../../driver-service/src/deps';
 
 const ROOT = join(__dirname, '../../../..');
@@ -93,10 +92,7 @@ describe("the driver-service's one error handler", () => {
       config: { capability_failures_per_minute: 30 },
       writer: { audit: () => undefined },
     } as unknown as ServiceDeps;
-    const server = serviceApp(deps).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    close = () => new Promise((r) => server.close(() => r()));
+    ({ base, close } = await serveApp(deps));
   });
   afterAll(() => close());
 
