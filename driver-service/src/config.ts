@@ -35,7 +35,7 @@ export const ServiceConfig = z.strictObject({
     .default(['reader'])
     .describe('The only roles such a credential carries (of the service user\'s roles on its project): Keystone does not apply access rules to its own API, so the credential must not carry admin.'),
   node_cache_ms: z.coerce.number().int().min(200).max(60_000).default(2000).describe('How often the deploying nodes are read from Ironic in bulk (plan fetches are answered from that read).'),
-  progress_flush_ms: z.coerce.number().int().min(10).max(5000).default(100).describe('How often queued progress reports and audit records are written (in batches; a report is answered once it is queued).'),
+  progress_flush_ms: z.coerce.number().int().min(10).max(5000).default(100).describe('How often queued progress reports and audit records are written (in batches; a report is answered once it is queued, the one that ends a deploy once it is written).'),
   workers: z.coerce
     .number()
     .int()

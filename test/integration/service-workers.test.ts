@@ -2,7 +2,7 @@
  * The driver-service as its command runs it with two workers (node:cluster) over one SQLite file, against a
  * real Ironic: both workers answer on the one port, a report written by one worker reaches a server-sent
  * event stream held by the other, only the leader (worker 0) follows the deploy in Ironic and closes it once
- * (the capability rotated), and SIGTERM stops the primary and its workers.
+ * (the capability rotated), the report that ends a deploy is read back at once from either worker, and SIGTERM stops the primary and its workers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ beforeAll(async () => {
   svc = spawn(process.execPath, [join(__dirname, '../../driver-service/bin/anvil-driver-service.cjs')], {
     detached: true,
     stdio: ['ignore', out, out],
-    env: { ...process.env, ANVIL_WORKERS: '2', ANVIL_LISTEN_PORT: String(port), ANVIL_PUBLIC_URL: url, ANVIL_IRONIC_URL: ironic.url, ANVIL_DATA_DIR: join(work, 'data'), ANVIL_NODE_CACHE_MS: '500', ANVIL_LOG_LEVEL: 'info' },
+    env: { ...process.env, ANVIL_WORKERS: '2', ANVIL_LISTEN_PORT: String(port), ANVIL_PUBLIC_URL: url, ANVIL_IRONIC_URL: ironic.url, ANVIL_DATA_DIR: join(work, 'data'), ANVIL_NODE_CACHE_MS: '500', ANVIL_LOG_LEVEL: 'info', ANVIL_PROGRESS_FLUSH_MS: '3000' },
   });
   // The primary says so once every worker listens.
   await waitFor('the driver-service’s workers', 60_000, async () => (logLines().some((l) => l.msg === 'driver-service workers listening') ? true : undefined), 200);
@@ -100,6 +100,12 @@ describe('the driver-service on two workers', () => {
     }
     expect(other).toBeDefined();
     await waitFor('the report on the other worker’s stream', 20_000, async () => (events.some((e) => e.bytes === 4242) ? true : undefined), 100);
+
+    // The report that ends the deploy is written before its 202 (reports are otherwise written every 3 s here):
+    // whichever worker is asked next reads the deploy as over.
+    const done = await once('POST', `/v1/nodes/${node.uuid}/vendor_passthru/progress`, { 'content-type': 'application/json', 'x-anvil-capability': secret }, JSON.stringify({ events: [{ type: 'done', result: 'ok', duration_ms: 1000 }] }));
+    expect(done.res.statusCode).toBe(202);
+    for (let i = 0; i < 4; i++) expect(JSON.parse((await once('GET', `/v1/deployments/${node.uuid}`)).text)).toMatchObject({ state: 'succeeded' });
 
     // Ironic ends the deploy: the leader closes it and rotates the capability, once.
     await client.setProvisionState(node.uuid, 'deleted');

@@ -92,13 +92,18 @@ export function agentRoutes(d: ServiceDeps): Router {
       d.metrics.reports.inc({ outcome: 'invalid' });
       throw new AnvilError('request.invalid', `progress report: ${body.error.issues[0]?.path.join('.') ?? ''} ${body.error.issues[0]?.message ?? ''}`);
     }
-    // Queued, written with the other reports within progress_flush_ms (progress/writer.ts); counted when written.
+    // Queued, written with the other reports within progress_flush_ms (progress/writer.ts); counted when written;
+    // a report with the final event is written at once (below).
     if (body.data.inventory) {
       // Once per deploy step, in a report of its own: written now (layouts are checked against it).
       await d.repo.setNodeInventory(uuid, body.data.inventory);
       d.log.info({ node_uuid: uuid, disks: body.data.inventory.disks.length }, 'inventory reported');
     }
     d.writer.report(uuid, body.data.events, body.data.bootstrap_uuid);
+    // The report that ends a deploy is written before it is answered: the agent drains its reports before its
+    // step says it is done, so whoever reads the deployment after the step (the conductor plugin's heartbeat,
+    // `anvil deploy --wait`) sees how it ended, not the state of up to progress_flush_ms before.
+    if (body.data.events.some((e) => e.type === 'done')) await d.writer.flush();
     res.status(202).end();
   });
   return r;
