@@ -90,7 +90,7 @@ describe('the conductor plugin in a real conductor', () => {
     await client.deleteNode(node.uuid);
   });
 
-  it('deploys a node with the anvil interface to active, answers status and keeps a progress summary during it, then refuses a layout that does not fit the disks its agent reported, and lets a deploy template choose the layout', async () => {
+  it('deploys a node with the anvil interface to active, answers status and keeps a progress summary during it, then refuses a layout that does not fit the disks its agent reported, lets a deploy template choose the layout, and checks a layout sized by the flavor (instance_info.swap_mb) as Nova would write it', async () => {
     const dev = loops.create('plugin', 160 * MiB);
     await putLayout('small', layout(dev, '120MiB'));
     await putLayout('too-big', layout(dev, '64GiB'));
@@ -202,5 +202,17 @@ describe('the conductor plugin in a real conductor', () => {
     expect(again).toBe(0);
     const second = (await (await api(`/v1/deployments/${node.uuid}`)).json()) as { layout: string; state: string };
     expect(second).toMatchObject({ layout: 'small', state: 'succeeded' });
+
+    // A layout that reads the flavor: a swap partition sized by instance_info.swap_mb, as Nova writes it. Ironic's
+    // validate (which Nova calls before a deploy) is answered from the node's instance_info as it is now.
+    await putLayout('flavored', { ...layout(dev, 'remaining'), disks: [{ id: 'd', select: { name: dev }, table: 'gpt', partitions: [{ id: 'swap', size: '{{instance.swap_size}}', type: 'swap' }, { id: 'root', size: 'remaining' }] }], filesystems: [{ id: 'fs-root', device: 'root', type: 'ext4', mount: { path: '/' } }, { id: 'fs-swap', device: 'swap', type: 'swap' }] });
+    await client.patchNode(node.uuid, [{ op: 'remove', path: '/instance_info/traits' }, { op: 'add', path: '/instance_info/anvil_layout', value: 'flavored' }, { op: 'add', path: '/instance_info/swap_mb', value: '32' }]);
+    expect((await ironic<Validation>(`/v1/nodes/${node.uuid}/validate`)).body.deploy?.result).toBe(true);
+    await client.patchNode(node.uuid, [{ op: 'add', path: '/instance_info/swap_mb', value: '4096' }]);
+    const flavorRefused = (await ironic<Validation>(`/v1/nodes/${node.uuid}/validate`)).body.deploy;
+    expect(flavorRefused?.result).toBe(false);
+    expect(flavorRefused?.reason).toMatch(/^Anvil layout flavored \(instance_info\.anvil_layout\) does not fit node .*size\.\w+ at \/disks\/0\/partitions\/0\/size: partition "swap" ends /);
+    await client.patchNode(node.uuid, [{ op: 'add', path: '/instance_info/swap_mb', value: 'lots' }]);
+    expect((await ironic<Validation>(`/v1/nodes/${node.uuid}/validate`)).body.deploy?.reason).toContain('instance_info.swap_mb must be a whole number of MiB');
   }, 300_000);
 });

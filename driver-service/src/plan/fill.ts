@@ -1,5 +1,5 @@
 import { AnvilError } from '@anvil/shared';
-import { checksumFromHash, fillPlan, readInstanceInfo, resolveChecksum, type FillMeta, type FillValues, type GlanceGrant } from '@anvil/shared/protocol';
+import { checksumFromHash, fillPlan, readInstanceFlavor, readInstanceInfo, resolveChecksum, type FillMeta, type FillValues, type GlanceGrant } from '@anvil/shared/protocol';
 
 /*
  * The service's side of plan filling: instance_info read by the protocol's one reader, Glance's image
@@ -11,9 +11,13 @@ export type DeployValues = FillValues;
 /** Reads a checksums file named by instance_info.image_checksum (the service's HTTP client). */
 export type ChecksumFileReader = (url: string) => Promise<string>;
 
-/** What instance_info says about this deploy's image and config drive; a checksums file is read. */
-export async function valuesFromInstanceInfo(ii: Record<string, unknown>, readChecksumFile: ChecksumFileReader): Promise<DeployValues> {
+/**
+ * What instance_info says about this deploy's image, config drive and flavor (boot_mode and disk_label also
+ * from the node's properties.capabilities); a checksums file is read.
+ */
+export async function valuesFromInstanceInfo(ii: Record<string, unknown>, readChecksumFile: ChecksumFileReader, properties?: Record<string, unknown>): Promise<DeployValues> {
   const info = readInstanceInfo(ii);
+  const instance = readInstanceFlavor(ii, properties);
   const checksum = await resolveChecksum(info, readChecksumFile);
   const src = info.source;
   return {
@@ -21,6 +25,7 @@ export async function valuesFromInstanceInfo(ii: Record<string, unknown>, readCh
     ...(checksum ? { checksum: checksum.checksum } : {}),
     ...(info.disk_format ? { format: info.disk_format } : {}),
     ...(info.configdrive !== undefined ? { configdrive: info.configdrive } : {}),
+    ...(Object.keys(instance).length ? { instance } : {}),
   };
 }
 
@@ -46,8 +51,22 @@ export function withGlanceImage(v: DeployValues, image: { os_hash_algo?: string 
   return { ...rest, image: { glance: grant }, ...(checksum ? { checksum } : {}), ...(format ? { format } : {}) };
 }
 
-/** Values that make a layout's placeholders checkable when it is written. */
-export const SAMPLE_VALUES: DeployValues = { image: { url: 'http://example.invalid/image.raw' }, checksum: `sha256:${'0'.repeat(64)}`, format: 'raw', configdrive: 'http://example.invalid/configdrive' };
+/**
+ * Values that make a layout's placeholders checkable when it is written: a small flavor with every part (a
+ * 1 GiB root, 512 MiB of swap, a 1 GiB ephemeral disk), so every entry of the layout is checked.
+ */
+export const SAMPLE_VALUES: DeployValues = {
+  image: { url: 'http://example.invalid/image.raw' },
+  checksum: `sha256:${'0'.repeat(64)}`,
+  format: 'raw',
+  configdrive: 'http://example.invalid/configdrive',
+  instance: { rootGiB: 1, swapMiB: 512, ephemeralGiB: 1 },
+};
+
+/** A node's values with the samples for what it does not say yet (a node not deploying has no flavor yet). */
+export function withSamples(v: DeployValues): DeployValues {
+  return { ...SAMPLE_VALUES, ...v, instance: { ...SAMPLE_VALUES.instance, ...v.instance } };
+}
 
 /** A grant's shape for validating a plan before a real credential is created. */
 export const SAMPLE_GRANT: GlanceGrant = { image_id: '00000000-0000-0000-0000-000000000000', endpoint: 'http://example.invalid:9292', application_credential: { auth_url: 'http://example.invalid:5000/v3', id: 'sample', secret: 'sample' } };

@@ -1,7 +1,7 @@
 import { validatePlan, type InventoryT, type Report } from '@anvil/shared';
 import { PLACEHOLDERS } from '@anvil/shared/protocol';
 import type { LayoutT } from '../store/repository';
-import { fillLayout, SAMPLE_VALUES, type DeployValues } from './fill';
+import { fillLayout, SAMPLE_VALUES, withSamples, type DeployValues } from './fill';
 
 /*
  * Whether a layout makes a valid plan for a node: what the plan fetch checks (with the sample config drive and
@@ -27,6 +27,6 @@ export const NO_DEPLOYMENT = SAMPLE_ID;
  * without an inventory, on its own.
  */
 export function layoutFit(layout: LayoutT, nodeUuid: string, inventory: InventoryT | undefined, values: DeployValues = {}): Report {
-  const plan = fillLayout(layout.plan, { ...SAMPLE_VALUES, ...values }, { nodeUuid, deploymentId: NO_DEPLOYMENT, layout: layout.name });
+  const plan = fillLayout(layout.plan, withSamples(values), { nodeUuid, deploymentId: NO_DEPLOYMENT, layout: layout.name });
   return validatePlan(checkableText(plan), inventory ? { inventory } : {}).report;
 }

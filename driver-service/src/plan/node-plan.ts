@@ -37,7 +37,7 @@ export interface PlanSources {
 }
 
 export async function nodePlanInputs(d: PlanSources, node: IronicNodeT, readChecksumFile: ChecksumFileReader, stepLayout?: string): Promise<NodePlanInputs> {
-  let values = await valuesFromInstanceInfo(node.instance_info, readChecksumFile);
+  let values = await valuesFromInstanceInfo(node.instance_info, readChecksumFile, node.properties);
   let image: { id: string; anvil_layout?: unknown } | undefined;
   if (values.unresolvedGlanceImage !== undefined) {
     if (!d.glance) throw new AnvilError('metadata.glance_needs_keystone', `instance_info.image_source ${values.unresolvedGlanceImage} is a Glance image: configure the service's Keystone credentials (keystone.*) so it can grant the agent access, or give an http(s) URL`, {}, 409);

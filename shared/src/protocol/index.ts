@@ -6,4 +6,5 @@ export * from './capability';
 export * from './redact';
 export * from './plan-fill';
 export * from './instance-info';
+export * from './instance-flavor';
 export * from './validation';

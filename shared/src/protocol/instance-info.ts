@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AnvilError } from '../errors/anvil-error';
 import { checksumFromHex, parseChecksum } from '../model/checksum';
+import { InstanceFlavorFields } from './instance-flavor';
 
 /*
  * Ironic's `instance_info`, read once for both ends: the driver-service fills a layout's placeholders
@@ -22,6 +23,7 @@ export const InstanceInfo = z.looseObject({
   configdrive: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
   anvil_layout: z.string().optional(),
   anvil_plan: z.unknown().optional(),
+  ...InstanceFlavorFields,
 });
 export type InstanceInfo = z.infer<typeof InstanceInfo>;
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AnvilError } from '../errors/anvil-error';
 import type { GlanceSource } from '../plan/v1/image';
+import type { InstanceFlavor } from './instance-flavor';
 import { checkValueBounds } from '../validate/bounds';
 import { PLAN_LIMITS } from '../plan/limits';
 
@@ -15,7 +16,18 @@ export const PLACEHOLDERS = {
   imageChecksum: '{{image.checksum}}',
   imageFormat: '{{image.format}}',
   configdrive: '{{configdrive}}',
+  // The flavor's (instance_info, instance-flavor.ts): sizes with their unit, for a `size` field.
+  rootSize: '{{instance.root_size}}',
+  swapSize: '{{instance.swap_size}}',
+  ephemeralSize: '{{instance.ephemeral_size}}',
+  ephemeralFormat: '{{instance.ephemeral_format}}',
+  preserveEphemeral: '{{instance.preserve_ephemeral}}',
+  bootMode: '{{instance.boot_mode}}',
+  diskLabel: '{{instance.disk_label}}',
 } as const;
+
+/** The file system an ephemeral disk gets when instance_info names none (Ironic's default_ephemeral_format). */
+export const DEFAULT_EPHEMERAL_FORMAT = 'ext4';
 export const PLACEHOLDER_LIST: readonly string[] = Object.values(PLACEHOLDERS);
 
 /** What Ironic's API shows in place of a secret (`******`). */
@@ -32,6 +44,8 @@ export interface FillValues {
   readonly format?: string;
   /** The config drive; a masked one (`******`) leaves the placeholder for the agent. */
   readonly configdrive?: unknown;
+  /** What the flavor says (instance_info root_gb, swap_mb, ephemeral_*, capabilities). */
+  readonly instance?: InstanceFlavor;
 }
 
 export interface FillMeta {
@@ -41,6 +55,44 @@ export interface FillMeta {
 }
 
 type Missing = Set<'image' | 'configdrive'>;
+
+/** What one fill found: placeholders with nothing to fill, and the ids of entries left out (a zero swap). */
+interface Found {
+  readonly missing: Missing;
+  readonly dropped: Set<string>;
+  /** Where the fill is, for messages. */
+  pointer: string;
+}
+
+function needs(key: string, placeholder: string, pointer: string): AnvilError {
+  return new AnvilError('metadata.instance_value_missing', `the layout's ${placeholder} at ${pointer} needs instance_info.${key} (Nova writes it from the flavor; without Nova, set it on the node)`, { pointer }, 409);
+}
+
+/** A flavor placeholder's value; `null` for a size of zero (the entry that has it is left out). */
+function instanceValue(value: string, v: FillValues, pointer: string): unknown {
+  const f = v.instance ?? {};
+  switch (value) {
+    case PLACEHOLDERS.rootSize:
+      if (!f.rootGiB) throw needs('root_gb', value, pointer);
+      return `${f.rootGiB}GiB`;
+    case PLACEHOLDERS.swapSize:
+      return f.swapMiB ? `${f.swapMiB}MiB` : null;
+    case PLACEHOLDERS.ephemeralSize:
+      return f.ephemeralGiB ? `${f.ephemeralGiB}GiB` : null;
+    case PLACEHOLDERS.ephemeralFormat:
+      return f.ephemeralFormat ?? DEFAULT_EPHEMERAL_FORMAT;
+    case PLACEHOLDERS.preserveEphemeral:
+      return f.preserveEphemeral ?? false;
+    case PLACEHOLDERS.bootMode:
+      return f.bootMode ?? 'auto';
+    case PLACEHOLDERS.diskLabel:
+      return f.diskLabel ?? 'gpt';
+    default:
+      return undefined;
+  }
+}
+
+const INSTANCE_PLACEHOLDERS: ReadonlySet<string> = new Set([PLACEHOLDERS.rootSize, PLACEHOLDERS.swapSize, PLACEHOLDERS.ephemeralSize, PLACEHOLDERS.ephemeralFormat, PLACEHOLDERS.preserveEphemeral, PLACEHOLDERS.bootMode, PLACEHOLDERS.diskLabel]);
 
 function imageUrlText(v: FillValues, missing: Missing): string | undefined {
   if (v.unresolvedGlanceImage !== undefined) throw new AnvilError('metadata.glance_unresolved', `the Glance image ${v.unresolvedGlanceImage} was not resolved before filling the layout`, {}, 500);
@@ -53,8 +105,10 @@ function imageUrlText(v: FillValues, missing: Missing): string | undefined {
   throw new AnvilError('metadata.glance_placement', 'a Glance image can fill only an image source {"url": "{{image.url}}"}', {}, 409);
 }
 
-function substitute(value: unknown, v: FillValues, missing: Missing): unknown {
+function substitute(value: unknown, v: FillValues, found: Found): unknown {
+  const { missing } = found;
   if (typeof value === 'string') {
+    if (INSTANCE_PLACEHOLDERS.has(value)) return instanceValue(value, v, found.pointer);
     switch (value) {
       case PLACEHOLDERS.imageUrl:
         return imageUrlText(v, missing);
@@ -70,17 +124,40 @@ function substitute(value: unknown, v: FillValues, missing: Missing): unknown {
         return value;
     }
   }
-  if (Array.isArray(value)) return value.map((x) => substitute(x, v, missing));
+  const at = found.pointer;
+  const child = (key: string | number, x: unknown): unknown => {
+    found.pointer = `${at}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    try {
+      return substitute(x, v, found);
+    } finally {
+      found.pointer = at;
+    }
+  };
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    value.forEach((x, i) => {
+      const s = child(i, x);
+      // A partition or volume sized by a flavor's zero (no swap, no ephemeral disk) is left out, and so is
+      // what sits on it (fillPlan drops the file systems whose device it was).
+      if (s && typeof s === 'object' && !Array.isArray(s) && (s as Record<string, unknown>).size === null) {
+        const id = (s as Record<string, unknown>).id;
+        if (typeof id === 'string') found.dropped.add(id);
+        return;
+      }
+      out.push(s);
+    });
+    return out;
+  }
   if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
     // An image source that is only the URL placeholder takes the image's own form (a file, a Glance grant).
     if (o.url === PLACEHOLDERS.imageUrl && v.image !== undefined && !('url' in v.image)) {
       const rest = Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'url'));
-      return { ...(substitute(rest, v, missing) as Record<string, unknown>), ...v.image };
+      return { ...(substitute(rest, v, found) as Record<string, unknown>), ...v.image };
     }
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(o)) {
-      const s = substitute(x, v, missing);
+      const s = child(k, x);
       if (s !== undefined) out[k] = s;
     }
     return out;
@@ -98,23 +175,28 @@ export function fillPlan(plan: Record<string, unknown>, v: FillValues, meta?: Fi
   const deep = checkValueBounds(plan, 'depth')[0];
   if (deep) throw new AnvilError('plan.too_deep', `the plan nests deeper than ${PLAN_LIMITS.depth} levels at ${deep.pointer}; refused before filling it`, { pointer: deep.pointer });
   const out: Record<string, unknown> = {};
+  const dropped = new Set<string>();
+  const fresh = (key: string): Found => ({ missing: new Set(), dropped, pointer: `/${key}` });
   for (const [k, x] of Object.entries(plan)) {
     if (k === 'images' && Array.isArray(x)) {
       const kept: unknown[] = [];
-      for (const im of x) {
-        const missing: Missing = new Set();
-        const filled = substitute(im, v, missing) as Record<string, unknown>;
-        if (missing.has('image')) continue;
+      x.forEach((im, i) => {
+        const found = fresh(`images/${i}`);
+        const filled = substitute(im, v, found) as Record<string, unknown>;
+        if (found.missing.has('image')) return;
         if (typeof filled.checksum === 'string' && filled.checksum.startsWith('md5:')) filled.allow_md5 = true;
         kept.push(filled);
-      }
+      });
       if (kept.length) out.images = kept;
       continue;
     }
-    const missing: Missing = new Set();
-    const filled = substitute(x, v, missing);
-    if (k === 'configdrive' && missing.has('configdrive')) continue;
+    const found = fresh(k);
+    const filled = substitute(x, v, found);
+    if (k === 'configdrive' && found.missing.has('configdrive')) continue;
     out[k] = filled;
+  }
+  if (dropped.size && Array.isArray(out.filesystems)) {
+    out.filesystems = (out.filesystems as unknown[]).filter((f) => !(f && typeof f === 'object' && dropped.has(String((f as Record<string, unknown>).device))));
   }
   if (meta) out.metadata = { ...(plan.metadata as Record<string, unknown> | undefined), node_uuid: meta.nodeUuid, deployment_id: meta.deploymentId, name: meta.layout };
   return out;

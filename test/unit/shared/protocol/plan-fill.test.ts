@@ -1,4 +1,5 @@
-import { fillPlan, hasConfigdrivePlaceholder, PLACEHOLDERS } from '@anvil/shared/protocol';
+import { validatePlan } from '@anvil/shared';
+import { fillPlan, hasConfigdrivePlaceholder, PLACEHOLDERS, readInstanceFlavor } from '@anvil/shared/protocol';
 
 const LAYOUT = {
   version: 1,
@@ -46,5 +47,72 @@ describe('filling a plan', () => {
 
   it('names the node, the deployment and the layout in metadata when told', () => {
     expect(fillPlan({ version: 1, metadata: { description: 'x' } }, {}, { nodeUuid: 'n', deploymentId: 'd', layout: 'l' }).metadata).toEqual({ description: 'x', node_uuid: 'n', deployment_id: 'd', name: 'l' });
+  });
+});
+
+describe('a layout that reads the flavor (instance_info as Nova writes it)', () => {
+  const P = PLACEHOLDERS;
+  const FLAVOR_LAYOUT = {
+    version: 1,
+    disks: [
+      {
+        id: 'd',
+        select: { name: '/dev/sda' },
+        table: P.diskLabel,
+        partitions: [
+          { id: 'grub', size: '1MiB', type: 'bios_grub' },
+          { id: 'root', size: P.rootSize },
+          { id: 'swap', size: P.swapSize, type: 'swap' },
+          { id: 'eph', size: P.ephemeralSize, keep: P.preserveEphemeral },
+        ],
+      },
+    ],
+    filesystems: [
+      { id: 'fs-root', device: 'root', type: 'ext4', mount: { path: '/' } },
+      { id: 'fs-swap', device: 'swap', type: 'swap' },
+      { id: 'fs-eph', device: 'eph', type: P.ephemeralFormat, label: 'ephemeral0', mount: { path: '/mnt' } },
+    ],
+    images: [{ id: 'os', source: { url: P.imageUrl }, checksum: P.imageChecksum, format: 'tar', target: { path: '/' } }],
+    bootloader: { firmware: P.bootMode, targets: ['d'] },
+  };
+  const image = { image: { url: 'http://i/os.tar' }, checksum: `sha256:${'b'.repeat(64)}` } as const;
+  const inventory = { disks: [{ name: '/dev/sda', size: 40 * 2 ** 30 }] };
+
+  it('sizes root, swap and ephemeral from the flavor, and takes boot mode, disk label and the ephemeral format from it', () => {
+    const flavor = readInstanceFlavor({ root_gb: '10', swap_mb: '1024', ephemeral_gb: '20', ephemeral_format: 'xfs', capabilities: '{"boot_mode": "bios", "disk_label": "msdos"}' });
+    const plan = fillPlan(FLAVOR_LAYOUT, { ...image, instance: flavor });
+    expect(plan.disks).toEqual([expect.objectContaining({ table: 'msdos', partitions: [expect.objectContaining({ id: 'grub' }), { id: 'root', size: '10GiB' }, { id: 'swap', size: '1024MiB', type: 'swap' }, { id: 'eph', size: '20GiB', keep: false }] })]);
+    expect((plan.filesystems as Array<{ type: string }>).map((f) => f.type)).toEqual(['ext4', 'swap', 'xfs']);
+    expect(plan.bootloader).toEqual({ firmware: 'bios', targets: ['d'] });
+    // The same flavor on GPT makes a valid plan for a 40 GiB disk.
+    const gpt = fillPlan(FLAVOR_LAYOUT, { ...image, instance: { ...flavor, diskLabel: 'gpt' } });
+    const report = validatePlan(JSON.stringify(gpt), { inventory }).report;
+    expect(report.entries.filter((e) => e.severity === 'error')).toEqual([]);
+  });
+
+  it('leaves out a swap and an ephemeral disk the flavor does not have, with their file systems; defaults are auto firmware, GPT and ext4', () => {
+    const plan = fillPlan(FLAVOR_LAYOUT, { ...image, instance: readInstanceFlavor({ root_gb: 8, swap_mb: 0 }) });
+    expect((plan.disks as Array<{ partitions: Array<{ id: string }>; table: string }>)[0]!.partitions.map((p) => p.id)).toEqual(['grub', 'root']);
+    expect((plan.filesystems as Array<{ id: string }>).map((f) => f.id)).toEqual(['fs-root']);
+    expect(plan.bootloader).toEqual({ firmware: 'auto', targets: ['d'] });
+    expect((plan.disks as Array<{ table: string }>)[0]!.table).toBe('gpt');
+    expect(validatePlan(JSON.stringify(plan), { inventory }).report.entries.filter((e) => e.severity === 'error')).toEqual([]);
+  });
+
+  it('keeps the ephemeral disk on a rebuild with preserve_ephemeral, and takes boot_mode from the node when the flavor has none', () => {
+    const flavor = readInstanceFlavor({ root_gb: '8', ephemeral_gb: '4', preserve_ephemeral: 'True' }, { capabilities: 'boot_mode:uefi,disk_label:gpt' });
+    expect(flavor).toEqual({ rootGiB: 8, ephemeralGiB: 4, preserveEphemeral: true, bootMode: 'uefi', diskLabel: 'gpt' });
+    const plan = fillPlan(FLAVOR_LAYOUT, { ...image, instance: flavor });
+    expect((plan.disks as Array<{ partitions: Array<{ id: string; keep?: unknown }> }>)[0]!.partitions.find((p) => p.id === 'eph')).toEqual({ id: 'eph', size: '4GiB', keep: true });
+    // The flavor's capabilities win over the node's.
+    expect(readInstanceFlavor({ capabilities: { boot_mode: 'bios' } }, { capabilities: 'boot_mode:uefi' }).bootMode).toBe('bios');
+  });
+
+  it('refuses a layout that needs root_gb when instance_info has none, with the placeholder’s pointer; and bad flavor values with instance.bad_field', () => {
+    expect(() => fillPlan(FLAVOR_LAYOUT, { ...image, instance: {} })).toThrow(expect.objectContaining({ code: 'metadata.instance_value_missing', details: { pointer: '/disks/0/partitions/1/size' } }));
+    expect(() => readInstanceFlavor({ root_gb: 'ten' })).toThrow(expect.objectContaining({ code: 'instance.bad_field', message: expect.stringContaining('root_gb') }));
+    expect(() => readInstanceFlavor({ swap_mb: -1 })).toThrow(expect.objectContaining({ code: 'instance.bad_field' }));
+    expect(() => readInstanceFlavor({ capabilities: '{"boot_mode": "legacy"}' })).toThrow(expect.objectContaining({ code: 'instance.bad_field', message: expect.stringContaining('bios or uefi') }));
+    expect(() => readInstanceFlavor({ capabilities: '{not json' })).toThrow(expect.objectContaining({ code: 'instance.bad_field' }));
   });
 });
