@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs Debian bookworm's Ironic (21.4, the 2023.1 release), Keystone, Glance and PostgreSQL for the
-# integration tests
+# Installs Debian bookworm's Ironic (21.4, the 2023.1 release), Keystone, Glance, PostgreSQL, Nova, Placement,
+# RabbitMQ and Neutron for the integration tests
 # (idempotent; root). Nothing is configured or started here: test/helpers/openstack.ts renders its own
 # configuration under a temporary directory and runs the single-process `ironic` command.
 #
@@ -12,7 +12,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 # python3-pytest and python3-pip: the conductor plugin (contrib/ironic) is tested with Debian's pytest and installed with Debian's pip.
 # ironic-inspector: the agent's inventory reaches it on `baremetal node inspect` (test/integration/ironic-inspector.test.ts).
-PKGS=(ironic-api ironic-conductor keystone glance-api postgresql python3-pytest python3-pip ironic-inspector)
+# Nova (Zed) with its Ironic driver, Placement, RabbitMQ and Neutron (ML2 with networking-baremetal's ironic-neutron-agent):
+# a server created on a bare-metal flavor deploys through Anvil (test/integration/nova.test.ts).
+PKGS=(ironic-api ironic-conductor keystone glance-api postgresql python3-pytest python3-pip ironic-inspector
+  nova-api nova-conductor nova-scheduler nova-compute-ironic placement-api rabbitmq-server neutron-server ironic-neutron-agent)
 missing=()
 for p in "${PKGS[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
@@ -50,6 +53,21 @@ ironic-inspector ironic-inspector/configure_db boolean false
 ironic-inspector ironic-inspector/configure_rabbit boolean false
 ironic-inspector ironic-inspector/configure_ksat boolean false
 ironic-inspector ironic-inspector/configure_api-endpoint boolean false
+nova-common nova/configure_db boolean false
+nova-common nova/configure_rabbit boolean false
+nova-common nova/configure_ksat boolean false
+nova-common nova/configure_neutron boolean false
+nova-common nova/configure_placement boolean false
+nova-api nova/configure_api-endpoint boolean false
+nova-api novaapi/configure_db boolean false
+placement-common placement/configure_db boolean false
+placement-common placement/configure_ksat boolean false
+placement-api placement/configure_api-endpoint boolean false
+neutron-common neutron/configure_db boolean false
+neutron-common neutron/configure_rabbit boolean false
+neutron-common neutron/configure_ksat boolean false
+neutron-common neutron/configure_nova boolean false
+neutron-api neutron/configure_api-endpoint boolean false
 SEL
 
 policy=$(apt-cache policy ironic-api 2>/dev/null || true)
