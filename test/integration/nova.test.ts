@@ -8,11 +8,12 @@
  * writes the flavor into instance_info; the trait chooses the layout, the flavor sizes its root, swap and
  * ephemeral disk and names the ephemeral file system; the config drive Nova built (meta_data with the key,
  * network_data with the node's MAC from the Neutron port) is the one on the disk. Delete returns the node to
- * `available`; a flavor whose root cannot fit is refused by Anvil through Ironic's validate.
+ * `available`; `openstack server rebuild --preserve-ephemeral` keeps the ephemeral disk's bytes (a rebuild
+ * without it makes the disk anew); a flavor whose root cannot fit is refused by Anvil through Ironic's validate.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@anvil/shared';
@@ -140,7 +141,9 @@ afterAll(async () => {
 function flavoredLayout(dev: string): Record<string, unknown> {
   return {
     version: 1,
-    disks: [{ id: 'd', select: { name: dev }, table: '{{instance.disk_label}}', partitions: [{ id: 'root', size: '{{instance.root_size}}' }, { id: 'swap', size: '{{instance.swap_size}}', type: 'swap' }, { id: 'eph', size: '{{instance.ephemeral_size}}' }] }],
+    // A rebuild with --preserve-ephemeral keeps the ephemeral disk's bytes (the disks must hold this layout then).
+    policy: { data: '{{instance.data_policy}}' },
+    disks: [{ id: 'd', select: { name: dev }, table: '{{instance.disk_label}}', partitions: [{ id: 'root', size: '{{instance.root_size}}' }, { id: 'swap', size: '{{instance.swap_size}}', type: 'swap' }, { id: 'eph', size: '{{instance.ephemeral_size}}', keep: '{{instance.preserve_ephemeral}}' }] }],
     filesystems: [
       { id: 'fs-root', device: 'root', type: 'ext4', label: 'root', mount: { path: '/' } },
       { id: 'fs-swap', device: 'swap', type: 'swap' },
@@ -159,19 +162,23 @@ interface Server {
 }
 
 describe('Nova on a bare-metal flavor, through Anvil', () => {
-  it('deploys the trait’s layout sized by the flavor with Nova’s config drive, and delete returns the node to available; a root that cannot fit is refused', async () => {
+  it('deploys the trait’s layout sized by the flavor with Nova’s config drive, rebuilds keeping the ephemeral disk or not, and delete returns the node to available; a root that cannot fit is refused', async () => {
     const dev = loops.create('nova', 2 * GiB + 256 * 1024 * 1024);
     const put = await fetch(`${service.url}/v1/layouts/flavored`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plan: flavoredLayout(dev) }) });
     expect(put.status).toBe(200);
 
-    // The image: a small root tree as a tar, in Glance.
-    const tree = join(work, 'tree');
-    mkdirSync(join(tree, 'etc'), { recursive: true });
-    writeFileSync(join(tree, 'etc', 'anvil-nova-marker'), 'deployed by Nova through Anvil\n');
-    const tarball = join(work, 'root.tar');
-    execFileSync(tool('tar'), ['-cf', tarball, '-C', tree, '.']);
-    const image = await glance.upload(keystone.adminSession(), tarball, { name: 'anvil-nova-root', disk_format: 'raw', visibility: 'public' });
-    expect(image.os_hash_value).toBe(createHash('sha512').update(readFileSync(tarball)).digest('hex'));
+    // The images: a small root tree as a tar in Glance, and a second one for the rebuilds.
+    const rootImage = async (version: string): Promise<{ id: string; os_hash_value: string; tarball: string }> => {
+      const tree = join(work, `tree-${version}`);
+      mkdirSync(join(tree, 'etc'), { recursive: true });
+      writeFileSync(join(tree, 'etc', 'anvil-nova-marker'), `deployed by Nova through Anvil: ${version}\n`);
+      const tarball = join(work, `root-${version}.tar`);
+      execFileSync(tool('tar'), ['-cf', tarball, '-C', tree, '.']);
+      return { ...(await glance.upload(keystone.adminSession(), tarball, { name: `anvil-nova-root-${version}`, disk_format: 'raw', visibility: 'public' })), tarball };
+    };
+    const image = await rootImage('v1');
+    const image2 = await rootImage('v2');
+    expect(image.os_hash_value).toBe(createHash('sha512').update(readFileSync(image.tarball)).digest('hex'));
 
     // The provider network the node's port is on (flat, no DHCP: the fast variant has no PXE).
     const net = ok(await call<{ network: { id: string } }>(`${neutron.url}/v2.0/networks`, { method: 'POST', body: JSON.stringify({ network: { name: 'provnet', shared: true, 'provider:network_type': 'flat', 'provider:physical_network': PHYSNET } }) }), 'network create').network;
@@ -257,14 +264,51 @@ describe('Nova on a bare-metal flavor, through Anvil', () => {
     const networkData = JSON.parse(readFileSync(join(cd, 'network_data.json'), 'utf8')) as { links: { ethernet_mac_address: string }[] };
     expect(networkData.links.map((l) => l.ethernet_mac_address)).toContain(MAC);
     expect(readFileSync(join(cd, 'user_data'), 'utf8')).toContain('ANVIL-NOVA-USER-DATA');
-    const mnt = join(work, 'root-mnt');
-    mkdirSync(mnt);
-    execFileSync(tool('mount'), ['-o', 'ro', parts[0]!.node, mnt]);
-    try {
-      expect(readFileSync(join(mnt, 'etc', 'anvil-nova-marker'), 'utf8')).toBe('deployed by Nova through Anvil\n');
-    } finally {
-      execFileSync(tool('umount'), [mnt]);
-    }
+    const onPartition = <T>(part: string, rw: boolean, read: (dir: string) => T): T => {
+      const mnt = mkdtempSync(join(work, 'mnt-'));
+      execFileSync(tool('mount'), ['-o', rw ? 'rw' : 'ro', part, mnt]);
+      try {
+        return read(mnt);
+      } finally {
+        execFileSync(tool('umount'), [mnt]);
+        rmSync(mnt, { recursive: true });
+      }
+    };
+    expect(onPartition(parts[0]!.node, false, (m) => readFileSync(join(m, 'etc', 'anvil-nova-marker'), 'utf8'))).toBe('deployed by Nova through Anvil: v1\n');
+    // The tenant's data on the ephemeral disk.
+    const kept = onPartition(parts[2]!.node, true, (m) => {
+      execFileSync(tool('dd'), ['if=/dev/urandom', `of=${join(m, 'keep.bin')}`, 'bs=1M', 'count=2', 'status=none']);
+      return createHash('sha256').update(readFileSync(join(m, 'keep.bin'))).digest('hex');
+    });
+
+    // Rebuilds: with --preserve-ephemeral the ephemeral disk's bytes stay and the OS is the new image; without,
+    // the ephemeral disk is made anew.
+    const rebuild = async (args: string[], agentDir: string): Promise<number> => {
+      const started = Date.now();
+      openstack('server', 'rebuild', ...args, '--image', image2.id, created.id);
+      await waitFor('Ironic to wait for the agent (rebuild)', 180_000, async () => {
+        const n = await client.getNode(node.uuid);
+        if (n.provision_state === 'deploy failed') throw new Error(`rebuild failed: ${String(n.last_error)}`);
+        return n.provision_state === 'wait call-back' ? true : undefined;
+      }, 1000);
+      agents.push(await AgentProcess.start({ apiUrl: ironic.url, mac: MAC, disks: [dev], dir: join(work, agentDir) }));
+      await waitFor('the server ACTIVE after the rebuild', 300_000, async () => {
+        const n = await client.getNode(node.uuid);
+        if (n.provision_state === 'deploy failed') throw new Error(`rebuild failed: ${String(n.last_error)}`);
+        const s = ok(await call<{ server: Server }>(`${nova.url}/servers/${created.id}`, {}, NOVA), 'server show').server;
+        if (s.status === 'ERROR') throw new Error(`server ERROR: ${s.fault?.message ?? ''}`);
+        return s.status === 'ACTIVE' && n.provision_state === 'active' ? true : undefined;
+      }, 2000);
+      return (Date.now() - started) / 1000;
+    };
+    const preserving = await rebuild(['--preserve-ephemeral'], 'agent-rebuild-1');
+    process.stdout.write(`nova: server rebuild --preserve-ephemeral → ACTIVE in ${preserving.toFixed(1)} s\n`);
+    expect((await client.getNode(node.uuid)).instance_info).toMatchObject({ image_source: image2.id, preserve_ephemeral: expect.stringMatching(/^true$/i) });
+    expect(onPartition(parts[0]!.node, false, (m) => readFileSync(join(m, 'etc', 'anvil-nova-marker'), 'utf8'))).toBe('deployed by Nova through Anvil: v2\n');
+    expect(onPartition(parts[2]!.node, false, (m) => createHash('sha256').update(readFileSync(join(m, 'keep.bin'))).digest('hex'))).toBe(kept);
+    const fresh = await rebuild([], 'agent-rebuild-2');
+    process.stdout.write(`nova: server rebuild → ACTIVE in ${fresh.toFixed(1)} s\n`);
+    expect(onPartition(parts[2]!.node, false, (m) => readdirSync(m).filter((f) => f !== 'lost+found'))).toEqual([]);
 
     // Delete: Nova tears the instance down, Ironic undeploys, the node is available again.
     const t1 = Date.now();

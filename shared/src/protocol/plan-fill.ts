@@ -22,6 +22,8 @@ export const PLACEHOLDERS = {
   ephemeralSize: '{{instance.ephemeral_size}}',
   ephemeralFormat: '{{instance.ephemeral_format}}',
   preserveEphemeral: '{{instance.preserve_ephemeral}}',
+  // `verify` on a rebuild that preserves the ephemeral disk (the disks must hold this layout), else `clean`.
+  dataPolicy: '{{instance.data_policy}}',
   bootMode: '{{instance.boot_mode}}',
   diskLabel: '{{instance.disk_label}}',
 } as const;
@@ -83,6 +85,8 @@ function instanceValue(value: string, v: FillValues, pointer: string): unknown {
       return f.ephemeralFormat ?? DEFAULT_EPHEMERAL_FORMAT;
     case PLACEHOLDERS.preserveEphemeral:
       return f.preserveEphemeral ?? false;
+    case PLACEHOLDERS.dataPolicy:
+      return f.preserveEphemeral ? 'verify' : 'clean';
     case PLACEHOLDERS.bootMode:
       return f.bootMode ?? 'auto';
     case PLACEHOLDERS.diskLabel:
@@ -92,7 +96,7 @@ function instanceValue(value: string, v: FillValues, pointer: string): unknown {
   }
 }
 
-const INSTANCE_PLACEHOLDERS: ReadonlySet<string> = new Set([PLACEHOLDERS.rootSize, PLACEHOLDERS.swapSize, PLACEHOLDERS.ephemeralSize, PLACEHOLDERS.ephemeralFormat, PLACEHOLDERS.preserveEphemeral, PLACEHOLDERS.bootMode, PLACEHOLDERS.diskLabel]);
+const INSTANCE_PLACEHOLDERS: ReadonlySet<string> = new Set([PLACEHOLDERS.rootSize, PLACEHOLDERS.swapSize, PLACEHOLDERS.ephemeralSize, PLACEHOLDERS.ephemeralFormat, PLACEHOLDERS.preserveEphemeral, PLACEHOLDERS.dataPolicy, PLACEHOLDERS.bootMode, PLACEHOLDERS.diskLabel]);
 
 function imageUrlText(v: FillValues, missing: Missing): string | undefined {
   if (v.unresolvedGlanceImage !== undefined) throw new AnvilError('metadata.glance_unresolved', `the Glance image ${v.unresolvedGlanceImage} was not resolved before filling the layout`, {}, 500);

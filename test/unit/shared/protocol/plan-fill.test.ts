@@ -54,6 +54,7 @@ describe('a layout that reads the flavor (instance_info as Nova writes it)', () 
   const P = PLACEHOLDERS;
   const FLAVOR_LAYOUT = {
     version: 1,
+    policy: { data: P.dataPolicy },
     disks: [
       {
         id: 'd',
@@ -104,6 +105,9 @@ describe('a layout that reads the flavor (instance_info as Nova writes it)', () 
     expect(flavor).toEqual({ rootGiB: 8, ephemeralGiB: 4, preserveEphemeral: true, bootMode: 'uefi', diskLabel: 'gpt' });
     const plan = fillPlan(FLAVOR_LAYOUT, { ...image, instance: flavor });
     expect((plan.disks as Array<{ partitions: Array<{ id: string; keep?: unknown }> }>)[0]!.partitions.find((p) => p.id === 'eph')).toEqual({ id: 'eph', size: '4GiB', keep: true });
+    // Keeping needs the disks to hold this layout already: the data policy follows preserve_ephemeral.
+    expect(plan.policy).toEqual({ data: 'verify' });
+    expect(fillPlan(FLAVOR_LAYOUT, { ...image, instance: { ...flavor, preserveEphemeral: false } }).policy).toEqual({ data: 'clean' });
     // The flavor's capabilities win over the node's.
     expect(readInstanceFlavor({ capabilities: { boot_mode: 'bios' } }, { capabilities: 'boot_mode:uefi' }).bootMode).toBe('bios');
   });
