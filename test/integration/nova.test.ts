@@ -162,10 +162,12 @@ interface Server {
 }
 
 describe('Nova on a bare-metal flavor, through Anvil', () => {
-  it('deploys the trait’s layout sized by the flavor with Nova’s config drive, rebuilds keeping the ephemeral disk or not, and delete returns the node to available; a root that cannot fit is refused', async () => {
+  it('deploys the trait’s layout sized by the flavor with Nova’s config drive, rebuilds keeping the ephemeral disk and onto a partition image, and delete returns the node to available; a root that cannot fit is refused', async () => {
     const dev = loops.create('nova', 2 * GiB + 256 * 1024 * 1024);
-    const put = await fetch(`${service.url}/v1/layouts/flavored`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plan: flavoredLayout(dev) }) });
-    expect(put.status).toBe(200);
+    for (const [name, plan] of [['flavored', flavoredLayout(dev)], ['partition-root', { ...flavoredLayout(dev), images: [{ id: 'os', source: { url: '{{image.url}}' }, checksum: '{{image.checksum}}', format: 'filesystem', target: { device: 'root' } }] }]] as const) {
+      const put = await fetch(`${service.url}/v1/layouts/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plan }) });
+      expect(put.status).toBe(200);
+    }
 
     // The images: a small root tree as a tar in Glance, and a second one for the rebuilds.
     const rootImage = async (version: string): Promise<{ id: string; os_hash_value: string; tarball: string }> => {
@@ -285,7 +287,7 @@ describe('Nova on a bare-metal flavor, through Anvil', () => {
     // the ephemeral disk is made anew.
     const rebuild = async (args: string[], agentDir: string): Promise<number> => {
       const started = Date.now();
-      openstack('server', 'rebuild', ...args, '--image', image2.id, created.id);
+      openstack('server', 'rebuild', '--image', image2.id, ...args, created.id);
       await waitFor('Ironic to wait for the agent (rebuild)', 180_000, async () => {
         const n = await client.getNode(node.uuid);
         if (n.provision_state === 'deploy failed') throw new Error(`rebuild failed: ${String(n.last_error)}`);
@@ -306,8 +308,19 @@ describe('Nova on a bare-metal flavor, through Anvil', () => {
     expect((await client.getNode(node.uuid)).instance_info).toMatchObject({ image_source: image2.id, preserve_ephemeral: expect.stringMatching(/^true$/i) });
     expect(onPartition(parts[0]!.node, false, (m) => readFileSync(join(m, 'etc', 'anvil-nova-marker'), 'utf8'))).toBe('deployed by Nova through Anvil: v2\n');
     expect(onPartition(parts[2]!.node, false, (m) => createHash('sha256').update(readFileSync(join(m, 'keep.bin'))).digest('hex'))).toBe(kept);
-    const fresh = await rebuild([], 'agent-rebuild-2');
-    process.stdout.write(`nova: server rebuild → ACTIVE in ${fresh.toFixed(1)} s\n`);
+    // Without it, and onto a partition image (a file system image: Ironic's image_type partition): the image's
+    // property anvil_layout picks the layout that writes it into the root partition, grown to the flavor's root.
+    const fsTree = join(work, 'tree-partition');
+    mkdirSync(join(fsTree, 'etc'), { recursive: true });
+    writeFileSync(join(fsTree, 'etc', 'anvil-nova-marker'), 'deployed by Nova through Anvil: partition image\n');
+    const fsImage = join(work, 'root.ext4');
+    execFileSync(tool('mke2fs'), ['-q', '-t', 'ext4', '-L', 'imgroot', '-d', fsTree, fsImage, '32M']);
+    const partitionImage = await glance.upload(keystone.adminSession(), fsImage, { name: 'anvil-nova-partition', disk_format: 'raw', visibility: 'public', img_type: 'partition', anvil_layout: 'partition-root' });
+    const fresh = await rebuild(['--image', partitionImage.id], 'agent-rebuild-2');
+    process.stdout.write(`nova: server rebuild onto a partition image → ACTIVE in ${fresh.toFixed(1)} s\n`);
+    expect(await (await fetch(`${service.url}/v1/deployments/${node.uuid}`)).json()).toMatchObject({ layout: 'partition-root', state: 'succeeded' });
+    expect([blkid(parts[0]!.node, 'TYPE'), blkid(parts[0]!.node, 'LABEL')]).toEqual(['ext4', 'imgroot']);
+    expect(onPartition(parts[0]!.node, false, (m) => [readFileSync(join(m, 'etc', 'anvil-nova-marker'), 'utf8'), execFileSync(tool('df'), ['--output=size', '-B1M', m], { encoding: 'utf8' }).split('\n')[1]!.trim()])).toEqual(['deployed by Nova through Anvil: partition image\n', expect.stringMatching(/^(9[5-9]\d|10[0-2]\d)$/)]);
     expect(onPartition(parts[2]!.node, false, (m) => readdirSync(m).filter((f) => f !== 'lost+found'))).toEqual([]);
 
     // Delete: Nova tears the instance down, Ironic undeploys, the node is available again.
