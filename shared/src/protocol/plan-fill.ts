@@ -3,6 +3,7 @@ import { AnvilError } from '../errors/anvil-error';
 import type { GlanceSource } from '../plan/v1/image';
 import type { InstanceFlavor } from './instance-flavor';
 import { checkValueBounds } from '../validate/bounds';
+import { toPointer } from '../report/report';
 import { PLAN_LIMITS } from '../plan/limits';
 
 /*
@@ -62,8 +63,8 @@ type Missing = Set<'image' | 'configdrive'>;
 interface Found {
   readonly missing: Missing;
   readonly dropped: Set<string>;
-  /** Where the fill is, for messages. */
-  pointer: string;
+  /** Where the fill is (a JSON pointer is made of it only for a message). */
+  readonly path: Array<string | number>;
 }
 
 function needs(key: string, placeholder: string, pointer: string): AnvilError {
@@ -71,11 +72,11 @@ function needs(key: string, placeholder: string, pointer: string): AnvilError {
 }
 
 /** A flavor placeholder's value; `null` for a size of zero (the entry that has it is left out). */
-function instanceValue(value: string, v: FillValues, pointer: string): unknown {
+function instanceValue(value: string, v: FillValues, path: Array<string | number>): unknown {
   const f = v.instance ?? {};
   switch (value) {
     case PLACEHOLDERS.rootSize:
-      if (!f.rootGiB) throw needs('root_gb', value, pointer);
+      if (!f.rootGiB) throw needs('root_gb', value, toPointer(path));
       return `${f.rootGiB}GiB`;
     case PLACEHOLDERS.swapSize:
       return f.swapMiB ? `${f.swapMiB}MiB` : null;
@@ -96,7 +97,7 @@ function instanceValue(value: string, v: FillValues, pointer: string): unknown {
   }
 }
 
-const INSTANCE_PLACEHOLDERS: ReadonlySet<string> = new Set([PLACEHOLDERS.rootSize, PLACEHOLDERS.swapSize, PLACEHOLDERS.ephemeralSize, PLACEHOLDERS.ephemeralFormat, PLACEHOLDERS.preserveEphemeral, PLACEHOLDERS.dataPolicy, PLACEHOLDERS.bootMode, PLACEHOLDERS.diskLabel]);
+const INSTANCE_PLACEHOLDERS: ReadonlySet<string> = new Set(PLACEHOLDER_LIST.filter((p) => p.startsWith('{{instance.')));
 
 function imageUrlText(v: FillValues, missing: Missing): string | undefined {
   if (v.unresolvedGlanceImage !== undefined) throw new AnvilError('metadata.glance_unresolved', `the Glance image ${v.unresolvedGlanceImage} was not resolved before filling the layout`, {}, 500);
@@ -112,7 +113,7 @@ function imageUrlText(v: FillValues, missing: Missing): string | undefined {
 function substitute(value: unknown, v: FillValues, found: Found): unknown {
   const { missing } = found;
   if (typeof value === 'string') {
-    if (INSTANCE_PLACEHOLDERS.has(value)) return instanceValue(value, v, found.pointer);
+    if (INSTANCE_PLACEHOLDERS.has(value)) return instanceValue(value, v, found.path);
     switch (value) {
       case PLACEHOLDERS.imageUrl:
         return imageUrlText(v, missing);
@@ -128,13 +129,12 @@ function substitute(value: unknown, v: FillValues, found: Found): unknown {
         return value;
     }
   }
-  const at = found.pointer;
   const child = (key: string | number, x: unknown): unknown => {
-    found.pointer = `${at}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    found.path.push(key);
     try {
       return substitute(x, v, found);
     } finally {
-      found.pointer = at;
+      found.path.pop();
     }
   };
   if (Array.isArray(value)) {
@@ -180,12 +180,12 @@ export function fillPlan(plan: Record<string, unknown>, v: FillValues, meta?: Fi
   if (deep) throw new AnvilError('plan.too_deep', `the plan nests deeper than ${PLAN_LIMITS.depth} levels at ${deep.pointer}; refused before filling it`, { pointer: deep.pointer });
   const out: Record<string, unknown> = {};
   const dropped = new Set<string>();
-  const fresh = (key: string): Found => ({ missing: new Set(), dropped, pointer: `/${key}` });
+  const fresh = (...path: Array<string | number>): Found => ({ missing: new Set(), dropped, path });
   for (const [k, x] of Object.entries(plan)) {
     if (k === 'images' && Array.isArray(x)) {
       const kept: unknown[] = [];
       x.forEach((im, i) => {
-        const found = fresh(`images/${i}`);
+        const found = fresh('images', i);
         const filled = substitute(im, v, found) as Record<string, unknown>;
         if (found.missing.has('image')) return;
         if (typeof filled.checksum === 'string' && filled.checksum.startsWith('md5:')) filled.allow_md5 = true;
