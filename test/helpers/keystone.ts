@@ -83,6 +83,21 @@ export class KeystoneServer {
     return new KeystoneSession({ type: 'password', auth_url: `${this.url}/v3`, username: 'ironic', password: this.servicePassword, project_name: 'service' });
   }
 
+  /** A keystoneauth password section for the `ironic` service user (a service's [ironic], [placement], …). */
+  serviceAuth(): Record<string, string> {
+    return { auth_type: 'password', auth_url: `${this.url}/v3`, username: 'ironic', password: this.servicePassword, project_name: 'service', user_domain_name: 'Default', project_domain_name: 'Default' };
+  }
+
+  /** keystonemiddleware's [keystone_authtoken] for a service's API, as the service user. */
+  authtoken(): Record<string, string> {
+    return { www_authenticate_uri: `${this.url}/v3`, ...this.serviceAuth() };
+  }
+
+  /** The driver-service's Keystone settings (its ANVIL_KEYSTONE_* variables) for the service user. */
+  driverServiceEnv(): NodeJS.ProcessEnv {
+    return { ANVIL_KEYSTONE_AUTH_URL: `${this.url}/v3`, ANVIL_KEYSTONE_USERNAME: 'ironic', ANVIL_KEYSTONE_PASSWORD: this.servicePassword };
+  }
+
   /** Keystone's v3 API as the admin. */
   private async adminHttp(): Promise<AxiosInstance> {
     return httpClient({ baseURL: `${this.url}/v3`, headers: { 'X-Auth-Token': await this.adminSession().token() } });

@@ -15,16 +15,6 @@ export function novaInstalled(): boolean {
   return ['/usr/bin/nova-api', '/usr/bin/nova-compute', '/usr/bin/placement-api', '/usr/bin/neutron-server', '/usr/bin/ironic-neutron-agent'].every((f) => existsSync(f));
 }
 
-/** A keystoneauth password section for the service user. */
-export function serviceAuth(ks: KeystoneServer): Record<string, string> {
-  return { auth_type: 'password', auth_url: `${ks.url}/v3`, username: 'ironic', password: ks.servicePassword, project_name: 'service', user_domain_name: 'Default', project_domain_name: 'Default' };
-}
-
-/** keystonemiddleware's section for a service's API. */
-export function authtoken(ks: KeystoneServer): Record<string, string> {
-  return { www_authenticate_uri: `${ks.url}/v3`, ...serviceAuth(ks) };
-}
-
 /** A process of the stack: its log, its process group, stopped by stop(). */
 class Daemon {
   constructor(
@@ -65,7 +55,7 @@ export class PlacementServer {
     const dir = mkdtempSync(join(tmpdir(), 'anvil-placement-'));
     mkdirSync(join(dir, 'log'));
     const port = await freePort();
-    writeFileSync(join(dir, 'placement.conf'), renderIni({ DEFAULT: { log_dir: join(dir, 'log'), use_stderr: false }, api: { auth_strategy: 'keystone' }, placement_database: { connection: sqlite(dir, 'placement') }, keystone_authtoken: authtoken(ks) }));
+    writeFileSync(join(dir, 'placement.conf'), renderIni({ DEFAULT: { log_dir: join(dir, 'log'), use_stderr: false }, api: { auth_strategy: 'keystone' }, placement_database: { connection: sqlite(dir, 'placement') }, keystone_authtoken: ks.authtoken() }));
     run(dir, 'db-sync', ['/usr/bin/placement-manage', '--config-file', join(dir, 'placement.conf'), 'db', 'sync']);
     wal(dir, 'placement');
     const d = start('placement', dir, ['/usr/bin/uwsgi', '--plugin', 'python3', '--http-socket', `127.0.0.1:${port}`, '--wsgi-file', '/usr/bin/placement-api', '--master', '--processes', '1', '--threads', '1', '--die-on-term', '--need-app', '--add-header', 'Connection: close'], { OS_PLACEMENT_CONFIG_DIR: dir });
@@ -131,8 +121,8 @@ export class NeutronServer {
           state_path: join(dir, 'state'),
         },
         database: { connection: o.database },
-        keystone_authtoken: authtoken(ks),
-        nova: { ...serviceAuth(ks), region_name: 'RegionOne', endpoint_type: 'public' },
+        keystone_authtoken: ks.authtoken(),
+        nova: { ...ks.serviceAuth(), region_name: 'RegionOne', endpoint_type: 'public' },
         oslo_concurrency: { lock_path: join(dir, 'lock') },
         oslo_messaging_notifications: { driver: 'noop' },
       }),
@@ -141,7 +131,7 @@ export class NeutronServer {
     run(dir, 'db-manage', ['/usr/bin/neutron-db-manage', '--config-file', conf, '--config-file', ml2, 'upgrade', 'heads']);
     const daemons = [start('neutron-server', dir, ['/usr/bin/neutron-server', '--config-file', conf, '--config-file', ml2])];
     const agentConf = join(dir, 'ironic_neutron_agent.ini');
-    writeFileSync(agentConf, renderIni({ DEFAULT: { transport_url: o.transportUrl, log_dir: join(dir, 'log'), log_file: 'ironic-neutron-agent.log', use_stderr: false }, agent: { report_interval: 5 }, ironic: { ...serviceAuth(ks), region_name: 'RegionOne', valid_interfaces: 'public', endpoint_override: ironicUrl } }));
+    writeFileSync(agentConf, renderIni({ DEFAULT: { transport_url: o.transportUrl, log_dir: join(dir, 'log'), log_file: 'ironic-neutron-agent.log', use_stderr: false }, agent: { report_interval: 5 }, ironic: { ...ks.serviceAuth(), region_name: 'RegionOne', valid_interfaces: 'public', endpoint_override: ironicUrl } }));
     daemons.push(start('ironic-neutron-agent', dir, ['/usr/bin/ironic-neutron-agent', '--config-file', agentConf]));
     const n = new NeutronServer(dir, `http://127.0.0.1:${port}`, daemons);
     await waitFor('neutron-server', 180_000, async () => ((await fetch(n.url)).status < 500 ? true : undefined), 500).catch(async (err: unknown) => {
@@ -200,11 +190,11 @@ export class NovaServer {
       conductor: { workers: 1 },
       scheduler: { workers: 1, discover_hosts_in_cells_interval: 2 },
       filter_scheduler: { track_instance_changes: false },
-      keystone_authtoken: authtoken(ks),
-      placement: { ...serviceAuth(ks), region_name: 'RegionOne', valid_interfaces: 'public' },
+      keystone_authtoken: ks.authtoken(),
+      placement: { ...ks.serviceAuth(), region_name: 'RegionOne', valid_interfaces: 'public' },
       glance: { valid_interfaces: 'public', region_name: 'RegionOne' },
-      neutron: { ...serviceAuth(ks), region_name: 'RegionOne', valid_interfaces: 'public' },
-      ironic: { ...serviceAuth(ks), region_name: 'RegionOne', valid_interfaces: 'public', api_max_retries: 60, api_retry_interval: 2 },
+      neutron: { ...ks.serviceAuth(), region_name: 'RegionOne', valid_interfaces: 'public' },
+      ironic: { ...ks.serviceAuth(), region_name: 'RegionOne', valid_interfaces: 'public', api_max_retries: 60, api_retry_interval: 2 },
       oslo_concurrency: { lock_path: join(dir, 'lock') },
       vnc: { enabled: false },
       oslo_messaging_notifications: { driver: 'noop' },

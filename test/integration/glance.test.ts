@@ -46,9 +46,7 @@ beforeAll(async () => {
       ANVIL_PUBLIC_URL: `http://127.0.0.1:${port}`,
       ANVIL_DATA_DIR: join(work, 'service'),
       ANVIL_IRONIC_URL: ironic.url,
-      ANVIL_KEYSTONE_AUTH_URL: `${keystone.url}/v3`,
-      ANVIL_KEYSTONE_USERNAME: 'ironic',
-      ANVIL_KEYSTONE_PASSWORD: keystone.servicePassword,
+      ...keystone.driverServiceEnv(),
     }),
     // The service's log is kept for the checks below (and for reading when something fails).
     { log: createLogger({ name: 'driver-service', destination: pino.destination({ dest: serviceLog, sync: true }) }), watchIntervalMs: 500 },

@@ -79,9 +79,7 @@ describe('Ironic with Keystone auth', () => {
         ANVIL_DATA_DIR: join(work, 'service'),
         ANVIL_IRONIC_URL: ironic.url,
         ANVIL_AUTH: 'keystone',
-        ANVIL_KEYSTONE_AUTH_URL: `${keystone.url}/v3`,
-        ANVIL_KEYSTONE_USERNAME: 'ironic',
-        ANVIL_KEYSTONE_PASSWORD: keystone.servicePassword,
+        ...keystone.driverServiceEnv(),
       }),
       { log: silentLogger() },
     );

@@ -24,7 +24,7 @@ import { GlanceServer } from '../helpers/glance';
 import { freePort, IronicServer, waitFor } from '../helpers/ironic';
 import { KeystoneServer } from '../helpers/keystone';
 import { LoopDisks } from '../helpers/loop';
-import { NeutronServer, NovaServer, PlacementServer, serviceAuth } from '../helpers/nova';
+import { NeutronServer, NovaServer, PlacementServer } from '../helpers/nova';
 import { PostgresServer } from '../helpers/postgres';
 import { RabbitMQServer } from '../helpers/rabbitmq';
 import { tool } from '../helpers/tools';
@@ -90,8 +90,8 @@ beforeAll(async () => {
       conf: {
         DEFAULT: { enabled_deploy_interfaces: 'fake,custom-agent,direct,anvil', enabled_vendor_interfaces: 'fake,no-vendor,anvil', enabled_network_interfaces: 'flat,noop', default_network_interface: 'flat' },
         // The flat interface checks that the cleaning and provisioning networks exist (resolved through Neutron).
-        neutron: { ...serviceAuth(keystone), region_name: 'RegionOne', valid_interfaces: 'public', cleaning_network: 'provnet', provisioning_network: 'provnet' },
-        glance: { ...serviceAuth(keystone), region_name: 'RegionOne', valid_interfaces: 'public' },
+        neutron: { ...keystone.serviceAuth(), region_name: 'RegionOne', valid_interfaces: 'public', cleaning_network: 'provnet', provisioning_network: 'provnet' },
+        glance: { ...keystone.serviceAuth(), region_name: 'RegionOne', valid_interfaces: 'public' },
         anvil: { service_url: serviceUrl, timeout: 10 },
       },
     }),
@@ -112,9 +112,7 @@ beforeAll(async () => {
       ANVIL_PUBLIC_URL: serviceUrl,
       ANVIL_DATA_DIR: join(work, 'service'),
       ANVIL_IRONIC_URL: ironic.url,
-      ANVIL_KEYSTONE_AUTH_URL: `${keystone.url}/v3`,
-      ANVIL_KEYSTONE_USERNAME: 'ironic',
-      ANVIL_KEYSTONE_PASSWORD: keystone.servicePassword,
+      ...keystone.driverServiceEnv(),
     }),
     { log: silentLogger(), watchIntervalMs: 500 },
   );
